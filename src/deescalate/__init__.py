@@ -1,0 +1,126 @@
+"""deescalate: customer-complaint de-escalation as a guarded state machine.
+
+An interaction moves through stages (venting, acknowledged, facts_gathered,
+remedy_proposed, agreed, followed_up, or ended) as events are applied to it under
+a policy of rules. The core is pure: no I/O, no clock. See the docs/ folder.
+"""
+
+from ._apply import Mode, Outcome, Status, apply, open_interaction, replay
+from ._builtin_rules import BUILTIN_RULES, INVALID_TRANSITION
+from ._codec import dump_event, event_from_dict, event_to_dict, parse_event
+from ._errors import DeescalateError, EventError, PolicyError, SnapshotError
+from ._events import (
+    EVENT_CLASSES,
+    AbuseObserved,
+    AbuseWarningGiven,
+    ApologyOffered,
+    ApologyScope,
+    ConcernsAcknowledged,
+    ConversationEnded,
+    CustomerVented,
+    EmpathyExpressed,
+    EndReason,
+    Escalated,
+    Event,
+    FactRecorded,
+    FactsEstablished,
+    Fault,
+    FollowUpCompleted,
+    InteractionOpened,
+    ManagerRequested,
+    ProgressReported,
+    RemedyAccepted,
+    RemedyProposed,
+    RemedyRejected,
+    VentingSubsided,
+)
+from ._findings import Finding, Severity
+from ._history import History
+from ._interaction import Facts, Interaction, Remedy
+from ._loading import load_policy
+from ._policy import APOLOGIZE_FIRST, BUILTIN_POLICIES, FACTS_FIRST, Policy
+from ._review import Review, ReviewedFinding, review
+from ._rules import Params, Rule, rule
+from ._snapshot import (
+    SNAPSHOT_VERSION,
+    dump_snapshot,
+    load_snapshot,
+    snapshot_from_dict,
+    snapshot_to_dict,
+)
+from ._stages import ACTIVE, TERMINAL, Stage
+from ._table import TRANSITIONS, Move
+from .transcript import Line, read_transcript
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ACTIVE",
+    "APOLOGIZE_FIRST",
+    "BUILTIN_POLICIES",
+    "BUILTIN_RULES",
+    "EVENT_CLASSES",
+    "FACTS_FIRST",
+    "INVALID_TRANSITION",
+    "SNAPSHOT_VERSION",
+    "TERMINAL",
+    "TRANSITIONS",
+    "AbuseObserved",
+    "AbuseWarningGiven",
+    "ApologyOffered",
+    "ApologyScope",
+    "ConcernsAcknowledged",
+    "ConversationEnded",
+    "CustomerVented",
+    "DeescalateError",
+    "EmpathyExpressed",
+    "EndReason",
+    "Escalated",
+    "Event",
+    "EventError",
+    "FactRecorded",
+    "Facts",
+    "FactsEstablished",
+    "Fault",
+    "Finding",
+    "FollowUpCompleted",
+    "History",
+    "Interaction",
+    "InteractionOpened",
+    "Line",
+    "ManagerRequested",
+    "Mode",
+    "Move",
+    "Outcome",
+    "Params",
+    "Policy",
+    "PolicyError",
+    "ProgressReported",
+    "Remedy",
+    "RemedyAccepted",
+    "RemedyProposed",
+    "RemedyRejected",
+    "Review",
+    "ReviewedFinding",
+    "Rule",
+    "Severity",
+    "SnapshotError",
+    "Stage",
+    "Status",
+    "VentingSubsided",
+    "apply",
+    "dump_event",
+    "dump_snapshot",
+    "event_from_dict",
+    "event_to_dict",
+    "load_policy",
+    "load_snapshot",
+    "open_interaction",
+    "parse_event",
+    "read_transcript",
+    "replay",
+    "review",
+    "rule",
+    "snapshot_from_dict",
+    "snapshot_to_dict",
+]

@@ -1,0 +1,5 @@
+"""``python -m deescalate``: the command line."""
+
+from .cli import run
+
+run()

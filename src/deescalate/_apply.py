@@ -1,0 +1,178 @@
+"""Applying events: the pure function at the heart of the library.
+
+``apply(interaction, event, policy, mode)`` returns an :class:`Outcome`: the next
+interaction and the event's findings. It reads no clock and touches no file; time
+arrives inside events. The steps, in order:
+
+1. a duplicate delivery (an ``event_id`` already applied) is ignored, no finding;
+2. an event the stage graph does not allow here is *invalid*: one
+   ``invalid-transition`` finding, nothing changes, in every mode;
+3. the policy's rules for the event's type judge it, against the interaction as
+   it was before the event;
+4. strict mode refuses an event with any violation (nothing changes); otherwise the
+   event is applied: stage moved, effects applied, event and findings logged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+import attrs
+
+from ._builtin_rules import INVALID_TRANSITION
+from ._effects import EFFECTS
+from ._errors import EventError
+from ._events import Event, InteractionOpened
+from ._findings import Finding, Severity
+from ._history import History
+from ._interaction import Interaction
+from ._machine import ROUTES
+from ._policy import FACTS_FIRST, Policy
+from ._stages import Stage
+
+
+class Mode(StrEnum):
+    """How findings are enforced."""
+
+    #: Guarding a live interaction: an event with any violation is refused.
+    STRICT = "strict"
+    #: Reviewing what happened: every possible event is applied, findings recorded.
+    ADVISORY = "advisory"
+
+
+class Status(StrEnum):
+    """What became of an event."""
+
+    APPLIED = "applied"
+    #: Strict mode refused it for its violations; the interaction is unchanged.
+    REFUSED = "refused"
+    #: Not possible at the current stage; the interaction is unchanged.
+    INVALID = "invalid"
+    #: Its ``event_id`` was already applied; ignored without a finding.
+    DUPLICATE = "duplicate"
+
+
+@attrs.frozen
+class Outcome:
+    """The result of applying one event: the next interaction and the event's findings."""
+
+    interaction: Interaction
+    findings: tuple[Finding, ...]
+    status: Status
+
+    @property
+    def applied(self) -> bool:
+        """True when the event changed the interaction."""
+        return self.status is Status.APPLIED
+
+    @property
+    def refused(self) -> bool:
+        """True when the event was not applied because of a violation (refused or invalid)."""
+        return self.status is Status.REFUSED or self.status is Status.INVALID
+
+    @property
+    def violations(self) -> tuple[Finding, ...]:
+        """The findings of severity violation."""
+        return tuple(f for f in self.findings if f.severity is Severity.VIOLATION)
+
+    @property
+    def warnings(self) -> tuple[Finding, ...]:
+        """The findings of severity warning."""
+        return tuple(f for f in self.findings if f.severity is Severity.WARNING)
+
+
+def open_interaction(event: InteractionOpened, policy: Policy = FACTS_FIRST) -> Interaction:
+    """Start an interaction from its ``interaction_opened`` event.
+
+    The agent owns it, with the event's ``authority_limit`` or the policy's default.
+    """
+    if not isinstance(event, InteractionOpened):
+        raise EventError("type", f"an interaction starts with interaction_opened, not {event.type}")
+    limit = event.authority_limit
+    return Interaction(
+        interaction_id=event.interaction_id,
+        customer_name=event.customer_name,
+        stage=Stage.VENTING,
+        wave_open=False,
+        owner="agent",
+        authority_limit=policy.params.authority_limit if limit is None else limit,
+        rejections=0,
+        summary=None,
+        facts=None,
+        fact_source_count=0,
+        pending_remedy=None,
+        agreed_remedy=None,
+        apologized=False,
+        progress_reported=False,
+        manager_requested=False,
+        abuse_observed=False,
+        abuse_warnings=0,
+        history=History.of([(event, ())]),
+    )
+
+
+def _why_impossible(interaction: Interaction, event: Event) -> str:
+    stage = interaction.stage
+    if event.type == InteractionOpened.type:
+        return "interaction_opened can only be the first event of an interaction"
+    if stage.terminal:
+        return f"{event.type} cannot follow: the interaction is over (stage {stage})"
+    if event.type == "venting_subsided" and stage is Stage.VENTING:
+        return "venting_subsided while no venting wave is open"
+    return f"{event.type} is not possible at stage {stage}"
+
+
+def apply(
+    interaction: Interaction,
+    event: Event,
+    policy: Policy = FACTS_FIRST,
+    mode: Mode = Mode.STRICT,
+) -> Outcome:
+    """Apply ``event`` to ``interaction`` under ``policy`` in ``mode``; never mutates anything.
+
+    Returns the :class:`Outcome`. Only errors of the policy's own custom rules can
+    raise; every well-typed event gets an outcome.
+    """
+    history = interaction.history
+    if event.event_id is not None and history.has_event_id(event.event_id):
+        return Outcome(interaction, (), Status.DUPLICATE)
+
+    route = ROUTES.get(event.type, {}).get(interaction.stage)
+    if route is None or (route.requires is not None and not getattr(interaction, route.requires)):
+        finding = Finding(
+            INVALID_TRANSITION.id,
+            Severity.VIOLATION,
+            _why_impossible(interaction, event),
+            event.type,
+        )
+        return Outcome(interaction, (finding,), Status.INVALID)
+
+    findings = policy.judge(interaction, event)
+    if mode == Mode.STRICT and any(f.severity is Severity.VIOLATION for f in findings):
+        return Outcome(interaction, findings, Status.REFUSED)
+
+    changes = EFFECTS[event.type](interaction, event)
+    dest = route.dest
+    if dest is not interaction.stage:
+        changes["stage"] = dest
+    if dest is not Stage.VENTING:
+        changes["wave_open"] = False
+    changes["history"] = history.appended(event, findings)
+    return Outcome(attrs.evolve(interaction, **changes), findings, Status.APPLIED)
+
+
+def replay(events: Iterable[Event], policy: Policy = FACTS_FIRST) -> Interaction:
+    """The interaction that ``events`` (an interaction's history) produce under ``policy``.
+
+    The first event must be ``interaction_opened``; the rest are applied in advisory
+    mode, so replaying ``interaction.history`` gives an interaction equal to it.
+    """
+    iterator = iter(events)
+    first = next(iterator, None)
+    if not isinstance(first, InteractionOpened):
+        raise EventError("type", "a history starts with interaction_opened")
+    interaction = open_interaction(first, policy)
+    for event in iterator:
+        interaction = apply(interaction, event, policy, Mode.ADVISORY).interaction
+    return interaction

@@ -1,0 +1,343 @@
+"""Events: what happened in an interaction, as small immutable values.
+
+One class per event type of the contract. Every field is validated when the value
+is built, in Python or from JSON alike, so an invalid event cannot exist: a bad
+value raises :class:`~deescalate.EventError` naming the field. Classes are
+keyword-only so that adding an optional field never breaks a caller.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+import attrs
+
+from ._errors import EventError
+
+Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
+
+
+class Fault(StrEnum):
+    """Who the established facts say is at fault."""
+
+    COMPANY = "company"
+    CUSTOMER = "customer"
+    THIRD_PARTY = "third_party"
+    NONE = "none"
+    UNKNOWN = "unknown"
+
+
+class ApologyScope(StrEnum):
+    """What an apology is for: the customer's inconvenience, or the company's fault."""
+
+    INCONVENIENCE = "inconvenience"
+    COMPANY = "company"
+
+
+class EndReason(StrEnum):
+    """Why a conversation was ended before agreement."""
+
+    ABUSE = "abuse"
+    CUSTOMER_LEFT = "customer_left"
+
+
+def _fail(attribute: attrs.Attribute[Any], reason: str) -> None:
+    raise EventError(attribute.name, reason)
+
+
+def _describe(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _is_text(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str):
+        _fail(attribute, f"must be a string, got {_describe(value)}")
+
+
+def _is_optional_text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        _is_text(instance, attribute, value)
+
+
+def _is_nonblank_text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    _is_text(instance, attribute, value)
+    if not value.strip():  # type: ignore[attr-defined]
+        _fail(attribute, "must not be empty")
+
+
+def _is_flag(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, bool):
+        _fail(attribute, f"must be true or false, got {_describe(value)}")
+
+
+def _is_intensity(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        _fail(attribute, f"must be an integer from 0 to 10, got {_describe(value)}")
+    elif not 0 <= value <= 10:
+        _fail(attribute, f"must be from 0 to 10, got {value}")
+
+
+def _is_amount(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        _fail(attribute, f"must be a number, got {_describe(value)}")
+    elif not math.isfinite(value) or value < 0:
+        _fail(attribute, f"must be a finite number >= 0, got {value}")
+
+
+def _is_optional_amount(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        _is_amount(instance, attribute, value)
+
+
+def _is_texts(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, tuple):
+        _fail(attribute, f"must be a list of strings, got {_describe(value)}")
+    items: tuple[object, ...] = value  # type: ignore[assignment]
+    for position, item in enumerate(items):
+        if not isinstance(item, str):
+            raise EventError(
+                f"{attribute.name}[{position}]", f"must be a string, got {_describe(item)}"
+            )
+
+
+def _is_timestamp(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, datetime):
+        _fail(attribute, f"must be a timezone-aware datetime, got {_describe(value)}")
+    elif value.utcoffset() is None:
+        _fail(attribute, "must have a UTC offset (for example 2024-05-01T10:00:00+00:00)")
+
+
+def _choice(kind: type[StrEnum]) -> Validator:
+    allowed = ", ".join(member.value for member in kind)
+
+    def check(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, kind):
+            _fail(attribute, f"must be one of {allowed}, got {_describe(value)}")
+
+    return check
+
+
+def _as_member(kind: type[StrEnum], value: object) -> object:
+    # Accept the JSON string of a member; leave anything else for the validator to name.
+    if isinstance(value, str) and not isinstance(value, kind):
+        try:
+            return kind(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _to_fault(value: object) -> object:
+    return _as_member(Fault, value)
+
+
+def _to_scope(value: object) -> object:
+    return _as_member(ApologyScope, value)
+
+
+def _to_reason(value: object) -> object:
+    return _as_member(EndReason, value)
+
+
+def _texts_converter(value: object) -> object:
+    return tuple(value) if isinstance(value, list) else value
+
+
+@attrs.frozen(kw_only=True)
+class Event:
+    """Fields every event has: when it happened, and an optional delivery id.
+
+    ``at`` must carry a UTC offset. ``event_id`` identifies a webhook delivery: an
+    event whose id was already applied to an interaction is ignored as a duplicate.
+    """
+
+    #: The event's ``type`` in JSON, set by each concrete class.
+    type: ClassVar[str] = ""
+
+    at: datetime = attrs.field(validator=_is_timestamp)
+    event_id: str | None = attrs.field(default=None, validator=_is_optional_text)
+
+
+@attrs.frozen(kw_only=True)
+class InteractionOpened(Event):
+    """A complaint interaction starts; the first event of every interaction."""
+
+    type: ClassVar[str] = "interaction_opened"
+    interaction_id: str = attrs.field(validator=_is_text)
+    customer_name: str | None = attrs.field(default=None, validator=_is_optional_text)
+    authority_limit: float | None = attrs.field(default=None, validator=_is_optional_amount)
+
+
+@attrs.frozen(kw_only=True)
+class CustomerVented(Event):
+    """The customer vents, at an ``intensity`` from 0 (calm) to 10 (furious)."""
+
+    type: ClassVar[str] = "customer_vented"
+    intensity: int = attrs.field(validator=_is_intensity)
+
+
+@attrs.frozen(kw_only=True)
+class VentingSubsided(Event):
+    """The customer's wave of emotion has passed."""
+
+    type: ClassVar[str] = "venting_subsided"
+
+
+@attrs.frozen(kw_only=True)
+class ConcernsAcknowledged(Event):
+    """The agent summarises the customer's concerns back to them."""
+
+    type: ClassVar[str] = "concerns_acknowledged"
+    summary: tuple[str, ...] = attrs.field(converter=_texts_converter, validator=_is_texts)
+    used_name: bool = attrs.field(validator=_is_flag)
+
+
+@attrs.frozen(kw_only=True)
+class EmpathyExpressed(Event):
+    """The agent shows they understand why the customer is upset."""
+
+    type: ClassVar[str] = "empathy_expressed"
+
+
+@attrs.frozen(kw_only=True)
+class FactRecorded(Event):
+    """One side's account of what happened, from ``source``."""
+
+    type: ClassVar[str] = "fact_recorded"
+    source: str = attrs.field(validator=_is_text)
+    detail: str = attrs.field(validator=_is_text)
+
+
+@attrs.frozen(kw_only=True)
+class FactsEstablished(Event):
+    """The facts are known: who is at ``fault`` and the ``root_cause``."""
+
+    type: ClassVar[str] = "facts_established"
+    fault: Fault = attrs.field(converter=_to_fault, validator=_choice(Fault))
+    root_cause: str = attrs.field(validator=_is_text)
+
+
+@attrs.frozen(kw_only=True)
+class ApologyOffered(Event):
+    """The agent apologises, for the inconvenience or on behalf of the company."""
+
+    type: ClassVar[str] = "apology_offered"
+    scope: ApologyScope = attrs.field(
+        converter=_to_scope, validator=_choice(ApologyScope)
+    )
+    names_individual: bool = attrs.field(validator=_is_flag)
+
+
+@attrs.frozen(kw_only=True)
+class RemedyProposed(Event):
+    """The agent offers a remedy worth ``value`` (in the policy's currency units)."""
+
+    type: ClassVar[str] = "remedy_proposed"
+    remedy: str = attrs.field(validator=_is_nonblank_text)
+    value: float = attrs.field(default=0, validator=_is_amount)
+
+
+@attrs.frozen(kw_only=True)
+class RemedyRejected(Event):
+    """The customer turns the pending remedy down, perhaps asking for something else."""
+
+    type: ClassVar[str] = "remedy_rejected"
+    counter_request: str | None = attrs.field(default=None, validator=_is_optional_text)
+
+
+@attrs.frozen(kw_only=True)
+class RemedyAccepted(Event):
+    """The customer accepts the pending remedy."""
+
+    type: ClassVar[str] = "remedy_accepted"
+    restated: bool = attrs.field(validator=_is_flag)
+    confirmation_sent: bool = attrs.field(validator=_is_flag)
+
+
+@attrs.frozen(kw_only=True)
+class ProgressReported(Event):
+    """The company tells the customer how the follow-through is going."""
+
+    type: ClassVar[str] = "progress_reported"
+    detail: str = attrs.field(validator=_is_text)
+
+
+@attrs.frozen(kw_only=True)
+class FollowUpCompleted(Event):
+    """The agreed remedy has been delivered; ``prevention`` says how it won't recur."""
+
+    type: ClassVar[str] = "follow_up_completed"
+    resolved: bool = attrs.field(validator=_is_flag)
+    prevention: str = attrs.field(validator=_is_text)
+
+
+@attrs.frozen(kw_only=True)
+class ManagerRequested(Event):
+    """The customer asks to speak to a manager."""
+
+    type: ClassVar[str] = "manager_requested"
+
+
+@attrs.frozen(kw_only=True)
+class Escalated(Event):
+    """The interaction is handed to another owner (role ``to``), keeping everything learnt."""
+
+    type: ClassVar[str] = "escalated"
+    to: str = attrs.field(validator=_is_text)
+    authority_limit: float | None = attrs.field(default=None, validator=_is_optional_amount)
+
+
+@attrs.frozen(kw_only=True)
+class AbuseObserved(Event):
+    """The customer is abusive (insults, foul language, threats)."""
+
+    type: ClassVar[str] = "abuse_observed"
+    detail: str = attrs.field(validator=_is_text)
+
+
+@attrs.frozen(kw_only=True)
+class AbuseWarningGiven(Event):
+    """The agent warns the customer that the conversation will end if abuse goes on."""
+
+    type: ClassVar[str] = "abuse_warning_given"
+
+
+@attrs.frozen(kw_only=True)
+class ConversationEnded(Event):
+    """The conversation ends before agreement."""
+
+    type: ClassVar[str] = "conversation_ended"
+    reason: EndReason = attrs.field(
+        converter=_to_reason, validator=_choice(EndReason)
+    )
+
+
+#: Every concrete event class, by its JSON ``type``, in the contract's order.
+EVENT_CLASSES: dict[str, type[Event]] = {
+    cls.type: cls
+    for cls in (
+        InteractionOpened,
+        CustomerVented,
+        VentingSubsided,
+        ConcernsAcknowledged,
+        EmpathyExpressed,
+        FactRecorded,
+        FactsEstablished,
+        ApologyOffered,
+        RemedyProposed,
+        RemedyRejected,
+        RemedyAccepted,
+        ProgressReported,
+        FollowUpCompleted,
+        ManagerRequested,
+        Escalated,
+        AbuseObserved,
+        AbuseWarningGiven,
+        ConversationEnded,
+    )
+}

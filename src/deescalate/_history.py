@@ -1,0 +1,137 @@
+"""The applied-event log of an interaction, shared between its versions.
+
+An interaction is an immutable value, yet applying an event must not copy its
+whole past (a 20,000-event transcript has to review in linear time). So every
+version of one interaction shares an append-only :class:`_Log`, and a
+:class:`History` is a *prefix view* of it: ``(log, length)``. Appending to the
+newest version extends the log in place, which older versions cannot see (they
+only read their first ``length`` entries). Appending to an older version (a
+branch: two different events applied to the same value) copies that prefix into
+a new log first, so versions never see each other's futures. A lock makes the
+"am I the newest?" check and the append one step, so threads cannot interleave.
+
+The log also indexes, for this lineage, the first position of each ``event_id``
+(duplicate deliveries) and of each fact ``source`` (distinct sources heard).
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from typing import overload
+
+from ._events import Event, FactRecorded
+from ._findings import Finding
+
+
+class _Log:
+    __slots__ = ("events", "findings", "ids", "lock", "sources")
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self.findings: list[tuple[Finding, ...]] = []
+        self.ids: dict[str, int] = {}
+        self.sources: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+    def push(self, event: Event, findings: tuple[Finding, ...]) -> None:
+        position = len(self.events)
+        self.events.append(event)
+        self.findings.append(findings)
+        if event.event_id is not None:
+            self.ids.setdefault(event.event_id, position)
+        if type(event) is FactRecorded:
+            self.sources.setdefault(event.source, position)
+
+
+class History(Sequence[Event]):
+    """The events applied to an interaction, in order, each with its findings.
+
+    A read-only sequence of events; equal when the same events were applied with
+    the same findings. Only the interaction machinery extends it.
+    """
+
+    __slots__ = ("_length", "_log")
+
+    def __init__(self, log: _Log, length: int) -> None:
+        self._log = log
+        self._length = length
+
+    @classmethod
+    def of(cls, entries: Iterable[tuple[Event, tuple[Finding, ...]]]) -> History:
+        """A history holding ``entries`` (event, findings) as given, in order."""
+        log = _Log()
+        for event, findings in entries:
+            log.push(event, findings)
+        return cls(log, len(log.events))
+
+    def appended(self, event: Event, findings: tuple[Finding, ...]) -> History:
+        """This history with one more event: O(1) unless this version was branched from."""
+        log, length = self._log, self._length
+        with log.lock:
+            if len(log.events) == length:
+                log.push(event, findings)
+                return History(log, length + 1)
+        return History.of(itertools.chain(self.entries(), [(event, findings)]))
+
+    def __len__(self) -> int:
+        return self._length
+
+    @overload
+    def __getitem__(self, index: int) -> Event: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Event]: ...
+
+    def __getitem__(self, index: int | slice) -> Event | Sequence[Event]:
+        if isinstance(index, slice):
+            return tuple(self._log.events[: self._length][index])
+        if index < 0:
+            index += self._length
+        if not 0 <= index < self._length:
+            raise IndexError("history index out of range")
+        return self._log.events[index]
+
+    def __iter__(self) -> Iterator[Event]:
+        return itertools.islice(self._log.events, self._length)
+
+    def entries(self) -> Iterator[tuple[Event, tuple[Finding, ...]]]:
+        """Each applied event with the findings it had when it was applied."""
+        log = self._log
+        return zip(
+            itertools.islice(log.events, self._length),
+            itertools.islice(log.findings, self._length),
+            strict=True,
+        )
+
+    def findings(self) -> tuple[Finding, ...]:
+        """Every finding recorded for the applied events, in order."""
+        return tuple(itertools.chain.from_iterable(itertools.islice(self._log.findings, self._length)))
+
+    def has_event_id(self, event_id: str) -> bool:
+        """True when an event with this ``event_id`` was applied."""
+        return self._log.ids.get(event_id, self._length) < self._length
+
+    def has_source(self, source: str) -> bool:
+        """True when a fact from this ``source`` was recorded."""
+        return self._log.sources.get(source, self._length) < self._length
+
+    def sources(self) -> tuple[str, ...]:
+        """The distinct fact sources recorded, in the order first heard."""
+        return tuple(s for s, at in self._log.sources.items() if at < self._length)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, History):
+            return NotImplemented
+        if self._length != other._length:
+            return False
+        if self._log is other._log:
+            return True
+        return all(a == b for a, b in zip(self.entries(), other.entries(), strict=True))
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.entries()))
+
+    def __repr__(self) -> str:
+        return f"History({list(self)!r})"

@@ -1,0 +1,86 @@
+"""The interaction: one complaint conversation, as an immutable value."""
+
+from __future__ import annotations
+
+import attrs
+
+from ._events import Fault
+from ._findings import Finding
+from ._history import History
+from ._stages import Stage
+
+
+@attrs.frozen
+class Facts:
+    """What the fact-finding established: who is at fault, and the root cause."""
+
+    fault: Fault
+    root_cause: str
+
+
+@attrs.frozen
+class Remedy:
+    """A remedy offered to the customer, and what it is worth."""
+
+    description: str
+    value: float
+
+
+@attrs.frozen
+class Interaction:
+    """Everything known about one complaint interaction, after the events in ``history``.
+
+    Never build one by hand: :func:`~deescalate.open_interaction` starts one and
+    :func:`~deescalate.apply` derives the next. Replaying ``history`` under the
+    same policy (:func:`~deescalate.replay`) gives an equal interaction.
+    """
+
+    interaction_id: str
+    customer_name: str | None
+    #: The current stage.
+    stage: Stage
+    #: True while the customer is in a wave of venting (only ever in ``venting``).
+    wave_open: bool
+    #: Who handles the interaction now: ``"agent"``, then whoever it was escalated to.
+    owner: str
+    #: The most the current owner may offer as a remedy's value.
+    authority_limit: float
+    #: Remedies rejected while the current owner had the interaction.
+    rejections: int
+    #: The concerns summarised back to the customer, or None if never acknowledged.
+    summary: tuple[str, ...] | None
+    #: The established facts, or None while they are not known.
+    facts: Facts | None
+    #: How many distinct sources have given their side of the story.
+    fact_source_count: int
+    #: The remedy awaiting the customer's answer (in ``remedy_proposed``).
+    pending_remedy: Remedy | None
+    #: The remedy the customer accepted, once they have.
+    agreed_remedy: Remedy | None
+    #: True once any apology was offered.
+    apologized: bool
+    #: True when progress was reported since the remedy was accepted.
+    progress_reported: bool
+    #: True while a customer's request for a manager has not been met by an escalation.
+    manager_requested: bool
+    #: True once abuse was observed.
+    abuse_observed: bool
+    #: Warnings given since the first abuse was observed.
+    abuse_warnings: int
+    #: Every applied event, with its findings.
+    history: History = attrs.field(repr=lambda h: f"<{len(h)} events>")
+
+    @property
+    def active(self) -> bool:
+        """True until the interaction reaches a terminal stage."""
+        return not self.stage.terminal
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """Every finding recorded for the applied events, in order."""
+        return self.history.findings()
+
+    @property
+    def fact_sources(self) -> tuple[str, ...]:
+        """The distinct sources that gave their side of the story, first heard first."""
+        return self.history.sources()

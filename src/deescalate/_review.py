@@ -1,0 +1,89 @@
+"""Reviewing a whole transcript: replay it under a policy and collect every finding."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import attrs
+
+from ._apply import Mode, Status, apply, open_interaction
+from ._errors import EventError
+from ._events import InteractionOpened
+from ._findings import Finding, Severity
+from ._interaction import Interaction
+from ._policy import FACTS_FIRST, Policy
+from .transcript import Line
+
+
+@attrs.frozen
+class ReviewedFinding:
+    """A finding, with the transcript line of the event it is about."""
+
+    line: Line
+    finding: Finding
+    #: What became of the event (applied, refused in strict mode, invalid).
+    status: Status
+
+
+@attrs.frozen
+class Review:
+    """The result of replaying a transcript: the final interaction and every finding."""
+
+    interaction: Interaction
+    policy: Policy
+    mode: Mode
+    findings: tuple[ReviewedFinding, ...]
+    #: How many events the transcript held.
+    events: int
+
+    @property
+    def violations(self) -> int:
+        """How many findings are violations."""
+        return sum(1 for f in self.findings if f.finding.severity is Severity.VIOLATION)
+
+    @property
+    def warnings(self) -> int:
+        """How many findings are warnings."""
+        return sum(1 for f in self.findings if f.finding.severity is Severity.WARNING)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The contract's JSON report."""
+        return {
+            "interaction_id": self.interaction.interaction_id,
+            "policy": self.policy.name,
+            "mode": self.mode.value,
+            "stage": self.interaction.stage.value,
+            "violations": self.violations,
+            "warnings": self.warnings,
+            "findings": [
+                {
+                    "index": item.line.index,
+                    "type": item.finding.event_type,
+                    "rule": item.finding.rule,
+                    "severity": item.finding.severity.value,
+                    "message": item.finding.message,
+                }
+                for item in self.findings
+            ],
+        }
+
+
+def review(
+    lines: Iterable[Line], policy: Policy = FACTS_FIRST, mode: Mode = Mode.ADVISORY
+) -> Review:
+    """Replay transcript ``lines`` (see :func:`~deescalate.read_transcript`) and report."""
+    iterator = iter(lines)
+    first = next(iterator, None)
+    if first is None or not isinstance(first.event, InteractionOpened):
+        number = first.number if first is not None else 1
+        raise EventError("type", "the first event must be interaction_opened", number)
+    interaction = open_interaction(first.event, policy)
+    findings: list[ReviewedFinding] = []
+    count = 1
+    for line in iterator:
+        count += 1
+        outcome = apply(interaction, line.event, policy, mode)
+        interaction = outcome.interaction
+        findings.extend(ReviewedFinding(line, f, outcome.status) for f in outcome.findings)
+    return Review(interaction, policy, mode, tuple(findings), count)

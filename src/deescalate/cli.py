@@ -1,0 +1,195 @@
+"""The ``deescalate`` command: review transcripts and draw the stage graph.
+
+A thin shell around the core: it opens files, picks a policy, prints, and turns
+every error into one line on standard error with exit status 2. It never shows a
+traceback for bad input, and never imports hypothesis or pytest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from typing import IO, TextIO
+
+from ._apply import Mode, Status
+from ._errors import DeescalateError
+from ._loading import load_policy
+from ._review import Review, review
+from .diagram import FORMATS, render_diagram
+from .transcript import read_transcript
+
+_USAGE_ERROR = 2
+
+
+class _Styles:
+    """ANSI styles when writing to a terminal (and NO_COLOR is unset), plain otherwise."""
+
+    def __init__(self, stream: TextIO) -> None:
+        tty = hasattr(stream, "isatty") and stream.isatty()
+        self.on = (tty and "NO_COLOR" not in os.environ) or bool(os.environ.get("FORCE_COLOR"))
+
+    def _wrap(self, code: str, text: str) -> str:
+        return f"\033[{code}m{text}\033[0m" if self.on else text
+
+    def violation(self, text: str) -> str:
+        return self._wrap("1;31", text)
+
+    def warning(self, text: str) -> str:
+        return self._wrap("33", text)
+
+    def dim(self, text: str) -> str:
+        return self._wrap("2", text)
+
+    def bold(self, text: str) -> str:
+        return self._wrap("1", text)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def format_text(report: Review, styles: _Styles) -> str:
+    """The review for people: each finding with its event and advice, then the totals."""
+    out = [
+        styles.bold(
+            f"Review of {report.interaction.interaction_id} under {report.policy.name} "
+            f"({report.mode.value})"
+        ),
+        "",
+    ]
+    last_line = None
+    for item in report.findings:
+        line, finding = item.line, item.finding
+        if line is not last_line:
+            status = {
+                Status.REFUSED: " (refused)",
+                Status.INVALID: " (not applied)",
+            }.get(item.status, "")
+            out.append(
+                f"#{line.index} line {line.number}: {line.event.type} "
+                f"at {line.event.at.isoformat()}{status}"
+            )
+            last_line = line
+        paint = styles.violation if finding.is_violation else styles.warning
+        out.append(f"  {paint(finding.severity.value.upper())} {finding.rule}: {finding.message}")
+        advice = report.policy.rule(finding.rule).advice if _has_rule(report, finding.rule) else ""
+        if advice:
+            out.append(styles.dim(f"    instead: {advice}"))
+    if not report.findings:
+        out.append("No findings: the agent followed every rule of the policy.")
+    out += [
+        "",
+        f"Final stage: {report.interaction.stage.value}",
+        f"{_plural(report.violations, 'violation')}, {_plural(report.warnings, 'warning')} "
+        f"in {_plural(report.events, 'event')}",
+    ]
+    return "\n".join(out) + "\n"
+
+
+def _has_rule(report: Review, rule_id: str) -> bool:
+    try:
+        report.policy.rule(rule_id)
+    except DeescalateError:
+        return False
+    return True
+
+
+def _lines(path: str) -> Iterator[bytes]:
+    if path == "-":
+        yield from sys.stdin.buffer
+        return
+    with open(path, "rb") as handle:
+        yield from handle
+
+
+def _review(args: argparse.Namespace, out: TextIO) -> int:
+    policy = load_policy(args.policy)
+    mode = Mode.STRICT if args.strict else Mode.ADVISORY
+    report = review(read_transcript(_lines(args.file)), policy, mode)
+    if args.format == "json":
+        out.write(json.dumps(report.to_dict(), ensure_ascii=False) + "\n")
+    else:
+        out.write(format_text(report, _Styles(out)))
+    return 1 if report.violations else 0
+
+
+def _diagram(args: argparse.Namespace, out: TextIO) -> int:
+    policy = load_policy(args.policy) if args.policy else None
+    out.write(render_diagram(policy, args.format, internal=args.internal))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="deescalate",
+        description="Guard and review customer-complaint interactions.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    rev = commands.add_parser(
+        "review",
+        help="replay a transcript (JSON Lines) under a policy and report the findings",
+        description="Replay a JSON Lines transcript and report every finding. "
+        "Exit 0: no violation; 1: at least one violation; 2: bad input.",
+    )
+    rev.add_argument("file", metavar="FILE", help="the transcript, or - for standard input")
+    rev.add_argument(
+        "--policy",
+        default="facts-first",
+        metavar="NAME|module:attribute",
+        help="facts-first (default), apologize-first, or a Policy in your code",
+    )
+    rev.add_argument(
+        "--strict", action="store_true", help="refuse events with violations, as a live guard would"
+    )
+    rev.add_argument("--format", choices=("text", "json"), default="text")
+    rev.set_defaults(run=_review)
+
+    dia = commands.add_parser(
+        "diagram",
+        help="print the stage graph (Mermaid or DOT)",
+        description="Print the stage graph, drawn by transitions from the transition table.",
+    )
+    dia.add_argument("--format", choices=FORMATS, default="mermaid")
+    dia.add_argument(
+        "--policy", metavar="NAME|module:attribute", help="label transitions with its rule ids"
+    )
+    dia.add_argument(
+        "--internal", action="store_true", help="also show events that keep the stage"
+    )
+    dia.set_defaults(run=_diagram)
+    return parser
+
+
+def main(
+    argv: Sequence[str] | None = None, out: TextIO | None = None, err: IO[str] | None = None
+) -> int:
+    """Run the command line; returns the exit status."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    args = _parser().parse_args(argv)
+    # Like `python -m`, let --policy module:attribute find modules in the working directory.
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        status: int = args.run(args, out)
+    except DeescalateError as error:
+        err.write(f"deescalate: {error}\n")
+        return _USAGE_ERROR
+    except OSError as error:
+        name = error.filename if error.filename is not None else args.file
+        err.write(f"deescalate: cannot read {name}: {error.strerror or error}\n")
+        return _USAGE_ERROR
+    except Exception as error:  # a custom rule's own bug: report it, no traceback
+        err.write(f"deescalate: error while reviewing: {type(error).__name__}: {error}\n")
+        return _USAGE_ERROR
+    out.flush()
+    return status
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""Diagrams of the stage graph, drawn by transitions from the same table as the engine.
+
+``render_diagram`` builds a diagram Machine from the very configuration the shared
+stage Machine is built from (``_machine.machine_config``), adds the policy's rule
+ids as the conditions of the transitions they guard, and lets transitions' diagram
+support write Mermaid or Graphviz DOT text. The picture cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._errors import DeescalateError
+from ._machine import machine_config
+from ._policy import Policy
+
+FORMATS = ("mermaid", "dot")
+
+
+def render_diagram(
+    policy: Policy | None = None, format: str = "mermaid", internal: bool = False
+) -> str:
+    """The stage graph as Mermaid (default) or DOT source text.
+
+    With a ``policy``, each transition is labelled with the ids of the rules that
+    judge its event. Transitions that keep the stage (``internal``) are left out
+    unless asked for, to keep the picture readable.
+    """
+    if format not in FORMATS:
+        raise DeescalateError(f"unknown diagram format {format!r}: use mermaid or dot")
+    if format == "dot":
+        try:
+            import graphviz  # noqa: F401
+        except ImportError:
+            raise DeescalateError(
+                "DOT output needs the graphviz package: pip install 'deescalate[dot]'"
+            ) from None
+    from transitions.extensions import GraphMachine
+
+    config: dict[str, Any] = machine_config()
+    moves = []
+    for move in config["transitions"]:
+        if move["dest"] is None and not internal:
+            continue
+        guards = list(move["conditions"])
+        if policy is not None:
+            guards += [rule.id for rule in policy.rules_for(move["trigger"])]
+        moves.append({**move, "conditions": guards})
+    config["transitions"] = moves
+    title = f"deescalate stages ({policy.name})" if policy is not None else "deescalate stages"
+    machine = GraphMachine(
+        model=None,
+        title=title,
+        show_conditions=policy is not None or internal,
+        graph_engine="graphviz" if format == "dot" else "mermaid",
+        **config,
+    )
+    graph: Any = machine.graph_cls(machine).get_graph(title=title)
+    return str(graph.source).rstrip("\n") + "\n"
