@@ -209,8 +209,8 @@ def within_authority(interaction: Interaction, event: RemedyProposed, params: Pa
         "rejected (the policy allows {params.max_rejections})"
     ),
     principle=(
-        "When you cannot reach an agreement, bow out gracefully and hand the problem to "
-        "someone else, ideally before the customer has to ask for a manager."
+        "An owner whose offers keep being turned down is no longer helping; pass the case to "
+        "someone with fresh authority while the customer still trusts the process."
     ),
     advice="Escalate (escalated) to a supervisor or specialist instead of trying again.",
 )
@@ -239,8 +239,8 @@ def always_apologize(interaction: Interaction, event: RemedyProposed, params: Pa
     on="remedy_accepted",
     message="the agreement was accepted without being restated to the customer",
     principle=(
-        "An agreement only holds if both sides understand it the same way: say back what "
-        "was agreed and make sure it is clearly understood."
+        "An agreement only holds if both sides mean the same thing by it: repeat the terms "
+        "back and check the customer reads them as you do."
     ),
     advice="Restate the agreed remedy and check the customer understands it the same way.",
 )
@@ -312,8 +312,8 @@ def handoff_carries_summary(interaction: Interaction, event: Escalated, params: 
     on="escalated",
     message="escalated only after the customer had asked for a manager",
     principle=(
-        "By the time a customer asks for a manager it is usually late: a good agent senses "
-        "when to bring one in before being asked."
+        "A request for a manager is a sign the agent waited too long; involve one as soon as "
+        "the case is slipping, so the customer never has to demand it."
     ),
     advice="Escalate as soon as you see you cannot resolve the complaint, before the customer asks.",
 )

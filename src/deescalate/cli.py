@@ -8,6 +8,7 @@ traceback for bad input, and never imports hypothesis or pytest.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -29,7 +30,8 @@ class _Styles:
 
     def __init__(self, stream: TextIO) -> None:
         tty = hasattr(stream, "isatty") and stream.isatty()
-        self.on = (tty and "NO_COLOR" not in os.environ) or bool(os.environ.get("FORCE_COLOR"))
+        forced = os.environ.get("FORCE_COLOR", "") not in ("", "0")
+        self.on = forced or (tty and not os.environ.get("NO_COLOR"))
 
     def _wrap(self, code: str, text: str) -> str:
         return f"\033[{code}m{text}\033[0m" if self.on else text
@@ -97,12 +99,21 @@ def _has_rule(report: Review, rule_id: str) -> bool:
     return True
 
 
+class _CannotRead(DeescalateError):
+    """The transcript file could not be opened or read."""
+
+
 def _lines(path: str) -> Iterator[bytes]:
-    if path == "-":
-        yield from sys.stdin.buffer
-        return
-    with open(path, "rb") as handle:
-        yield from handle
+    try:
+        if path == "-":
+            if sys.stdin is None:
+                raise _CannotRead("cannot read standard input: it is closed")
+            yield from sys.stdin.buffer
+            return
+        with open(path, "rb") as handle:
+            yield from handle
+    except OSError as error:
+        raise _CannotRead(f"cannot read {path}: {error.strerror or error}") from None
 
 
 def _review(args: argparse.Namespace, out: TextIO) -> int:
@@ -168,26 +179,36 @@ def main(
     argv: Sequence[str] | None = None, out: TextIO | None = None, err: IO[str] | None = None
 ) -> int:
     """Run the command line; returns the exit status."""
-    out = out or sys.stdout
     err = err or sys.stderr
     args = _parser().parse_args(argv)
+    out = out or sys.stdout
+    if out is None:
+        err.write("deescalate: cannot write output: standard output is closed\n")
+        return _USAGE_ERROR
     # Like `python -m`, let --policy module:attribute find modules in the working directory.
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     try:
         status: int = args.run(args, out)
+        out.flush()
     except DeescalateError as error:
         err.write(f"deescalate: {error}\n")
         return _USAGE_ERROR
-    except OSError as error:
-        name = error.filename if error.filename is not None else args.file
-        err.write(f"deescalate: cannot read {name}: {error.strerror or error}\n")
+    except OSError as error:  # reading failures are _CannotRead: this is the output
+        _silence(out)
+        err.write(f"deescalate: cannot write output: {error.strerror or error}\n")
         return _USAGE_ERROR
     except Exception as error:  # a custom rule's own bug: report it, no traceback
-        err.write(f"deescalate: error while reviewing: {type(error).__name__}: {error}\n")
+        err.write(f"deescalate: error while running {args.command}: {type(error).__name__}: {error}\n")
         return _USAGE_ERROR
-    out.flush()
     return status
+
+
+def _silence(out: TextIO) -> None:
+    """Point a failed standard output at devnull, so exit does not fail flushing it again."""
+    if out is sys.stdout:
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def run() -> None:

@@ -56,4 +56,8 @@ def render_diagram(
         **config,
     )
     graph: Any = machine.graph_cls(machine).get_graph(title=title)
-    return str(graph.source).rstrip("\n") + "\n"
+    source = str(graph.source).rstrip("\n") + "\n"
+    if format == "mermaid":
+        # transitions writes the front matter as a bare title line; Mermaid wants `title:`.
+        source = source.replace(f"---\n{title}\n---\n", f"---\ntitle: {title}\n---\n", 1)
+    return source

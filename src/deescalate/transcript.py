@@ -59,7 +59,7 @@ def read_transcript(lines: Iterable[str | bytes]) -> Iterator[Line]:
                 "type", f"the first event must be interaction_opened, not {event.type}", number
             )
         if index > 0 and opening:
-            raise EventError("type", "a transcript holds one interaction_opened, first", number)
+            raise EventError("type", "interaction_opened may only be the first event", number)
         if previous is not None and event.at < previous:
             raise EventError(
                 "at", f"{event.at.isoformat()} is earlier than the previous event's", number
