@@ -26,7 +26,7 @@ from ._errors import EventError
 from ._events import Event, InteractionOpened
 from ._findings import Finding, Severity
 from ._history import History
-from ._interaction import Interaction
+from ._interaction import Interaction, evolved
 from ._machine import ROUTES
 from ._policy import FACTS_FIRST, Policy
 from ._stages import Stage
@@ -159,7 +159,7 @@ def apply(
     if dest is not Stage.VENTING:
         changes["wave_open"] = False
     changes["history"] = history.appended(event, findings)
-    return Outcome(attrs.evolve(interaction, **changes), findings, Status.APPLIED)
+    return Outcome(evolved(interaction, changes), findings, Status.APPLIED)
 
 
 def replay(events: Iterable[Event], policy: Policy = FACTS_FIRST) -> Interaction:
