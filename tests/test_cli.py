@@ -990,3 +990,9 @@ def test_diagram_help_exits_0() -> None:
 
     assert result.returncode == 0
     assert "--internal" in result.stdout
+
+
+def test_text_report_counts_ignored_duplicate_deliveries() -> None:
+    result = run_cli("review", "--strict", str(EXAMPLES / "strict.jsonl"))
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[-1] == "1 duplicate delivery ignored (line 9)"

@@ -36,6 +36,8 @@ class Review:
     findings: tuple[ReviewedFinding, ...]
     #: How many events the transcript held.
     events: int
+    #: The transcript lines ignored as duplicate deliveries (their event_id was applied).
+    duplicates: tuple[Line, ...] = ()
 
     @property
     def violations(self) -> int:
@@ -80,10 +82,13 @@ def review(
         raise EventError("type", "the first event must be interaction_opened", number)
     interaction = open_interaction(first.event, policy)
     findings: list[ReviewedFinding] = []
+    duplicates: list[Line] = []
     count = 1
     for line in iterator:
         count += 1
         outcome = apply(interaction, line.event, policy, mode)
         interaction = outcome.interaction
+        if outcome.status is Status.DUPLICATE:
+            duplicates.append(line)
         findings.extend(ReviewedFinding(line, f, outcome.status) for f in outcome.findings)
-    return Review(interaction, policy, mode, tuple(findings), count)
+    return Review(interaction, policy, mode, tuple(findings), count, tuple(duplicates))

@@ -140,8 +140,17 @@ def _choice(kind: Callable[[str], T], value: Any, path: str) -> T:
         raise SnapshotError(path, f"is not a valid value: {value!r}") from None
 
 
-def _optional(read: Callable[[Any, str], T], value: Any, path: str) -> T | None:
-    return None if value is None else read(value, path)
+def _maybe(read: Callable[[Any, str], T]) -> Callable[[Any, str], T | None]:
+    """A reader that also accepts null, for optional fields."""
+
+    def read_optional(value: Any, path: str) -> T | None:
+        return None if value is None else read(value, path)
+
+    return read_optional
+
+
+def _stage(value: Any, path: str) -> Stage:
+    return _choice(Stage, value, path)
 
 
 def _remedy(value: Any, path: str) -> Remedy:
@@ -232,17 +241,17 @@ def snapshot_from_dict(data: Any) -> Interaction:
 
     interaction = Interaction(
         interaction_id=field("interaction_id", _text),
-        customer_name=field("customer_name", lambda v, p: _optional(_text, v, p)),
-        stage=field("stage", lambda v, p: _choice(Stage, v, p)),
+        customer_name=field("customer_name", _maybe(_text)),
+        stage=field("stage", _stage),
         wave_open=field("wave_open", _flag),
         owner=field("owner", _text),
         authority_limit=field("authority_limit", _amount),
         rejections=field("rejections", _count),
-        summary=field("summary", lambda v, p: _optional(_summary, v, p)),
-        facts=field("facts", lambda v, p: _optional(_facts, v, p)),
+        summary=field("summary", _maybe(_summary)),
+        facts=field("facts", _maybe(_facts)),
         fact_source_count=field("fact_source_count", _count),
-        pending_remedy=field("pending_remedy", lambda v, p: _optional(_remedy, v, p)),
-        agreed_remedy=field("agreed_remedy", lambda v, p: _optional(_remedy, v, p)),
+        pending_remedy=field("pending_remedy", _maybe(_remedy)),
+        agreed_remedy=field("agreed_remedy", _maybe(_remedy)),
         apologized=field("apologized", _flag),
         progress_reported=field("progress_reported", _flag),
         manager_requested=field("manager_requested", _flag),

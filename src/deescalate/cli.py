@@ -88,6 +88,11 @@ def format_text(report: Review, styles: _Styles) -> str:
         f"{_plural(report.violations, 'violation')}, {_plural(report.warnings, 'warning')} "
         f"in {_plural(report.events, 'event')}",
     ]
+    count = len(report.duplicates)
+    if count:
+        noun, where = ("duplicate delivery", "line") if count == 1 else ("duplicate deliveries", "lines")
+        numbers = ", ".join(str(line.number) for line in report.duplicates)
+        out.append(f"{count} {noun} ignored ({where} {numbers})")
     return "\n".join(out) + "\n"
 
 
