@@ -3,6 +3,8 @@
 Each page's ```python blocks run in order in one namespace (from the repository
 root); a ```text block right after one holds what it prints. Each ```console block
 is a list of ``$ command`` lines, each followed by its output, run in a shell.
+Blocks fenced as ```py are illustrations (for instance of other libraries) and are
+not run.
 """
 
 from __future__ import annotations
