@@ -38,7 +38,7 @@ ORDER_SYSTEM = "order system"
     advice="Look the order up first (fact_recorded with source 'order system').",
 )
 def no_refund_without_order(interaction: Interaction, event: RemedyProposed, params: Params) -> bool:
-    return "refund" in event.remedy.lower() and ORDER_SYSTEM not in interaction.fact_sources
+    return "refund" in event.remedy.lower() and not interaction.history.has_source(ORDER_SYSTEM)
 
 
 @attrs.frozen

@@ -77,7 +77,9 @@ def format_text(report: Review, styles: _Styles) -> str:
             last_line = line
         paint = styles.violation if finding.is_violation else styles.warning
         out.append(f"  {paint(finding.severity.value.upper())} {finding.rule}: {finding.message}")
-        advice = report.policy.rule(finding.rule).advice if _has_rule(report, finding.rule) else ""
+        # Every finding comes from the review's policy (or is invalid-transition, which
+        # every policy answers for), so its rule is always there to give advice.
+        advice = report.policy.rule(finding.rule).advice
         if advice:
             out.append(styles.dim(f"    instead: {advice}"))
     if not report.findings:
@@ -94,14 +96,6 @@ def format_text(report: Review, styles: _Styles) -> str:
         numbers = ", ".join(str(line.number) for line in report.duplicates)
         out.append(f"{count} {noun} ignored ({where} {numbers})")
     return "\n".join(out) + "\n"
-
-
-def _has_rule(report: Review, rule_id: str) -> bool:
-    try:
-        report.policy.rule(rule_id)
-    except DeescalateError:
-        return False
-    return True
 
 
 class _CannotRead(DeescalateError):
