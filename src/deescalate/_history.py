@@ -44,6 +44,15 @@ class _Log:
         if type(event) is FactRecorded:
             self.sources.setdefault(event.source, position)
 
+    def prefix(self, length: int) -> _Log:
+        """A new log holding this one's first ``length`` entries (a branch point)."""
+        log = _Log()
+        log.events = self.events[:length]
+        log.findings = self.findings[:length]
+        log.ids = {k: at for k, at in self.ids.items() if at < length}
+        log.sources = {k: at for k, at in self.sources.items() if at < length}
+        return log
+
 
 class History(Sequence[Event]):
     """The events applied to an interaction, in order, each with its findings.
@@ -73,7 +82,9 @@ class History(Sequence[Event]):
             if len(log.events) == length:
                 log.push(event, findings)
                 return History(log, length + 1)
-        return History.of(itertools.chain(self.entries(), [(event, findings)]))
+        branch = log.prefix(length)
+        branch.push(event, findings)
+        return History(branch, length + 1)
 
     def __len__(self) -> int:
         return self._length
@@ -116,6 +127,10 @@ class History(Sequence[Event]):
     def has_source(self, source: str) -> bool:
         """True when a fact from this ``source`` was recorded."""
         return self._log.sources.get(source, self._length) < self._length
+
+    def event_ids(self) -> frozenset[str]:
+        """The ``event_id`` of every applied event that had one."""
+        return frozenset(i for i, at in self._log.ids.items() if at < self._length)
 
     def sources(self) -> tuple[str, ...]:
         """The distinct fact sources recorded, in the order first heard."""

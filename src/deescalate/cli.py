@@ -1,4 +1,4 @@
-"""The ``deescalate`` command: review transcripts and draw the stage graph.
+"""The ``deescalate`` command: review transcripts, verify policies, draw the stage graph.
 
 A thin shell around the core: it opens files, picks a policy, prints, and turns
 every error into one line on standard error with exit status 2. It never shows a
@@ -15,38 +15,16 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import IO, TextIO
 
+from . import _verify_command
 from ._apply import Mode, Status
 from ._errors import DeescalateError
 from ._loading import load_policy
 from ._review import Review, review
+from ._terminal import Styles as _Styles
 from .diagram import FORMATS, render_diagram
 from .transcript import read_transcript
 
 _USAGE_ERROR = 2
-
-
-class _Styles:
-    """ANSI styles when writing to a terminal (and NO_COLOR is unset), plain otherwise."""
-
-    def __init__(self, stream: TextIO) -> None:
-        tty = hasattr(stream, "isatty") and stream.isatty()
-        forced = os.environ.get("FORCE_COLOR", "") not in ("", "0")
-        self.on = forced or (tty and not os.environ.get("NO_COLOR"))
-
-    def _wrap(self, code: str, text: str) -> str:
-        return f"\033[{code}m{text}\033[0m" if self.on else text
-
-    def violation(self, text: str) -> str:
-        return self._wrap("1;31", text)
-
-    def warning(self, text: str) -> str:
-        return self._wrap("33", text)
-
-    def dim(self, text: str) -> str:
-        return self._wrap("2", text)
-
-    def bold(self, text: str) -> str:
-        return self._wrap("1", text)
 
 
 def _plural(count: int, word: str) -> str:
@@ -171,6 +149,8 @@ def _parser() -> argparse.ArgumentParser:
         "--internal", action="store_true", help="also show events that keep the stage"
     )
     dia.set_defaults(run=_diagram)
+
+    _verify_command.add_parser(commands)
     return parser
 
 
@@ -180,6 +160,7 @@ def main(
     """Run the command line; returns the exit status."""
     err = err or sys.stderr
     args = _parser().parse_args(argv)
+    args.err = err
     out = out or sys.stdout
     if out is None:
         err.write("deescalate: cannot write output: standard output is closed\n")

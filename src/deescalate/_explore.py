@@ -1,0 +1,187 @@
+"""Breadth-first exploration of the interactions a policy allows, in strict mode.
+
+Starting from ``interaction_opened``, every event of the alphabet is tried on every
+interaction found so far, level by level, so the first time an interaction (or
+rather its equivalence class, see :func:`state_key`) is found, it is found by a
+shortest transcript. Each class is one *node*; applied events are *edges*.
+
+The graph remembers, per node, the parent edge it was first reached by (for
+shortest counterexamples), the edges out of it once expanded, and the edges into
+it (to work out which nodes can still reach ``followed_up``). Nodes are plain
+indexes into parallel lists: exploring hundreds of thousands of interactions
+must stay cheap.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections import deque
+from collections.abc import Callable, Hashable, Sequence
+from datetime import timedelta
+
+import attrs
+
+from ._apply import Mode, Status, apply, open_interaction
+from ._builtin_rules import INVALID_TRANSITION
+from ._events import Event, InteractionOpened
+from ._interaction import Interaction
+from ._machine import ROUTES
+from ._policy import Policy
+from ._stages import Stage
+
+#: A function telling which interactions are equivalent: equal keys, same future.
+Key = Callable[[Interaction], Hashable]
+
+_STATE_FIELDS = tuple(f.name for f in attrs.fields(Interaction) if f.name != "history")
+_read_state = operator.attrgetter(*_STATE_FIELDS)
+
+
+def state_key(interaction: Interaction) -> Hashable:
+    """What every rule and effect can see of ``interaction``: all but its history's order.
+
+    That is every field except ``history``, plus the set of fact sources heard and
+    the set of ``event_id``s applied (the two things the history is consulted for).
+    Two interactions with equal keys accept and refuse the same future events, with
+    the same findings, under any rule that reads only these, which every built-in
+    rule does. A custom rule that reads more (past findings, timestamps) needs a key
+    that includes it.
+    """
+    history = interaction.history
+    return (_read_state(interaction), frozenset(history.sources()), history.event_ids())
+
+
+#: A transition of the stage graph: the stage it leaves and the event type taking it.
+Transition = tuple[Stage, str]
+
+
+class Graph:
+    """The explored nodes and edges; grown by :meth:`expand`, read by the properties."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        alphabet: Sequence[Event],
+        opening: InteractionOpened,
+        key: Key,
+        max_states: int,
+    ) -> None:
+        if not alphabet:
+            raise ValueError("the alphabet is empty: there is nothing to explore")
+        self.policy = policy
+        self.alphabet = tuple(alphabet)
+        self.opening = opening
+        self.key = key
+        self.max_states = max_states
+        self._stamped: list[tuple[Event, ...]] = []
+        # Letters the stage graph allows at each stage: the others are invalid transitions,
+        # which change nothing and fire no rule of the policy, so they are not even tried.
+        self._possible = {
+            stage: [n for n, e in enumerate(self.alphabet) if stage in ROUTES.get(e.type, {})]
+            for stage in Stage
+        }
+        self.keys: dict[Hashable, int] = {}
+        self.interactions: list[Interaction] = []
+        self.parent: list[int] = []
+        self.letter: list[int] = []
+        self.depth: list[int] = []
+        #: (letter, target) of each applied event, once the node is expanded.
+        self.edges: list[list[tuple[int, int]] | None] = []
+        self.into: list[list[int]] = []
+        #: Whether followed_up can be reached from the node (through explored edges).
+        self.finishes = bytearray()
+        #: Rule id -> (node, letter): where it first fired.
+        self.fired: dict[str, tuple[int, int]] = {}
+        #: Stage-graph transition -> (node, letter): where it was first taken.
+        self.taken: dict[Transition, tuple[int, int]] = {}
+        #: True once a node could not be added because of ``max_states``.
+        self.truncated = False
+        self._add(open_interaction(opening, policy), -1, -1, 0)
+
+    def __len__(self) -> int:
+        return len(self.interactions)
+
+    def event(self, letter: int, position: int) -> Event:
+        """Alphabet event ``letter``, stamped as the ``position``-th event after the opening."""
+        while len(self._stamped) < position:
+            at = self.opening.at + timedelta(minutes=len(self._stamped) + 1)
+            self._stamped.append(tuple(attrs.evolve(e, at=at) for e in self.alphabet))
+        return self._stamped[position - 1][letter]
+
+    def _add(self, interaction: Interaction, parent: int, letter: int, depth: int) -> int:
+        node = len(self.interactions)
+        self.keys[self.key(interaction)] = node
+        self.interactions.append(interaction)
+        self.parent.append(parent)
+        self.letter.append(letter)
+        self.depth.append(depth)
+        self.edges.append(None)
+        self.into.append([])
+        self.finishes.append(interaction.stage is Stage.FOLLOWED_UP)
+        return node
+
+    def expand(self, node: int, record: bool) -> list[int]:
+        """Try every letter on ``node``; return the nodes found new.
+
+        With ``record``, the rules that fire and the transitions taken are noted
+        (exploration within the depth; not while merely looking for a way out).
+        """
+        interaction = self.interactions[node]
+        depth = self.depth[node]
+        stage = interaction.stage
+        policy, key, keys = self.policy, self.key, self.keys
+        edges: list[tuple[int, int]] = []
+        new: list[int] = []
+        for letter in self._possible[stage]:
+            event = self.event(letter, depth + 1)
+            outcome = apply(interaction, event, policy, Mode.STRICT)
+            if record:
+                for finding in outcome.findings:
+                    if finding.rule != INVALID_TRANSITION.id and finding.rule not in self.fired:
+                        self.fired[finding.rule] = (node, letter)
+                if outcome.status is Status.APPLIED and (stage, event.type) not in self.taken:
+                    self.taken[(stage, event.type)] = (node, letter)
+            if outcome.status is not Status.APPLIED:
+                continue
+            after = outcome.interaction
+            k = key(after)
+            target = keys.get(k)
+            if target is None:
+                if len(self.interactions) >= self.max_states:
+                    self.truncated = True
+                    continue
+                target = self._add(after, node, letter, depth + 1)
+                new.append(target)
+            edges.append((letter, target))
+            if target != node:
+                self.into[target].append(node)
+        self.edges[node] = edges
+        if not self.finishes[node] and any(self.finishes[t] for _, t in edges):
+            self._spread_finishing(node)
+        return new
+
+    def _spread_finishing(self, node: int) -> None:
+        finishes, into = self.finishes, self.into
+        finishes[node] = True
+        queue = deque([node])
+        while queue:
+            for source in into[queue.popleft()]:
+                if not finishes[source]:
+                    finishes[source] = True
+                    queue.append(source)
+
+    def letters_to(self, node: int) -> list[int]:
+        """The letters of the shortest transcript that first reached ``node``."""
+        out: list[int] = []
+        while self.parent[node] >= 0:
+            out.append(self.letter[node])
+            node = self.parent[node]
+        out.reverse()
+        return out
+
+    def transcript(self, letters: Sequence[int]) -> tuple[Event, ...]:
+        """The opening and the events for ``letters``, stamped one minute apart."""
+        return (self.opening, *(self.event(letter, n) for n, letter in enumerate(letters, 1)))
+
+    def path_to(self, node: int) -> tuple[Event, ...]:
+        """The shortest transcript reaching ``node``."""
+        return self.transcript(self.letters_to(node))

@@ -1,0 +1,210 @@
+"""``deescalate verify``: the command-line face of :mod:`deescalate.verify`.
+
+It loads the policy (and any invariants or alphabet) named on the command line,
+shows progress on a terminal, prints the report as text or JSON, and writes the
+test paths and counterexamples as transcripts that ``deescalate review`` reads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import IO, Any, TextIO
+
+from ._codec import dump_event
+from ._errors import DeescalateError
+from ._events import Event
+from ._loading import load_attribute, load_policy
+from ._terminal import Styles
+from .verify import Invariant, Report, verify
+
+
+class _CannotWrite(DeescalateError):
+    """A test path or counterexample file could not be written."""
+
+
+def _at_least(least: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"must be at least {least}, got {value}")
+        return value
+
+    return parse
+
+
+def add_parser(commands: Any) -> None:
+    """Add the ``verify`` subcommand to the ``deescalate`` parser's subcommands."""
+    ver = commands.add_parser(
+        "verify",
+        help="explore every interaction a policy allows and check it cannot trap a conversation",
+        description="Explore, breadth first, every interaction a policy allows in strict mode and "
+        "check that followed_up stays reachable, every stage is reachable and every rule can fire. "
+        "Exit 0: every property holds; 1: one fails; 2: bad arguments.",
+    )
+    ver.add_argument(
+        "--policy",
+        default="facts-first",
+        metavar="NAME|module:attribute",
+        help="facts-first (default), apologize-first, or a Policy in your code",
+    )
+    ver.add_argument("--depth", type=_at_least(1), default=8, metavar="N", help="events explored (default 8)")
+    ver.add_argument(
+        "--max-states",
+        type=_at_least(1),
+        default=200_000,
+        metavar="N",
+        help="distinct interactions explored at most (default 200000)",
+    )
+    ver.add_argument(
+        "--escape",
+        type=_at_least(0),
+        default=10,
+        metavar="N",
+        help="further events searched for a way out before calling a dead end (default 10)",
+    )
+    ver.add_argument(
+        "--invariant",
+        action="append",
+        default=[],
+        metavar="module:attribute",
+        help="a function of an interaction that must hold everywhere (repeatable)",
+    )
+    ver.add_argument(
+        "--alphabet",
+        metavar="module:attribute",
+        help="the events to try at each step, instead of the default alphabet",
+    )
+    ver.add_argument("--format", choices=("text", "json"), default="text")
+    ver.add_argument(
+        "--paths", metavar="DIR", help="write test paths and counterexamples there as .jsonl transcripts"
+    )
+    ver.set_defaults(run=run)
+
+
+def _invariants(specs: Iterable[str]) -> list[Invariant]:
+    out = []
+    for spec in specs:
+        target = load_attribute(spec, "invariant")
+        if not callable(target):
+            raise DeescalateError(f"invariant {spec!r} is a {type(target).__name__}, not a function")
+        out.append(Invariant.of(target))
+    return out
+
+
+def _alphabet(spec: str | None) -> tuple[Event, ...] | None:
+    if spec is None:
+        return None
+    target = load_attribute(spec, "alphabet")
+    items = tuple(target) if isinstance(target, list | tuple) else None
+    if not items or not all(isinstance(item, Event) for item in items):
+        raise DeescalateError(f"alphabet {spec!r} must be a non-empty list or tuple of events")
+    return items
+
+
+class _Progress:
+    """A one-line progress display on a terminal; silent elsewhere."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self.on = hasattr(stream, "isatty") and stream.isatty()
+        self.started = time.perf_counter()
+
+    def __call__(self, states: int, depth: int) -> None:
+        if self.on:
+            self.stream.write(f"\r\033[Kexploring: {states:,} interactions, {depth} events deep")
+            self.stream.flush()
+
+    def done(self, states: int) -> None:
+        if self.on:
+            seconds = time.perf_counter() - self.started
+            rate = states / seconds if seconds else 0
+            summary = f"explored {states:,} interactions in {seconds:.1f} s ({rate:,.0f}/s)"
+            self.stream.write(f"\r\033[K{summary}\n")
+
+
+def _file_name(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in name) + ".jsonl"
+
+
+def _write(directory: Path, name: str, events: Iterable[Event]) -> None:
+    path = directory / _file_name(name)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(dump_event(e) + "\n" for e in events), encoding="utf-8")
+    except OSError as error:
+        raise _CannotWrite(f"cannot write {path}: {error.strerror or error}") from None
+
+
+def _write_paths(report: Report, directory: Path) -> None:
+    for path in report.paths:
+        _write(directory, path.name, path.events)
+    for result in report.properties:
+        if result.counterexample is not None:
+            _write(directory, f"counterexample-{result.name}", result.counterexample)
+
+
+def format_text(report: Report, styles: Styles, paths: str | None = None) -> str:
+    """The verification report for people."""
+    scope = (
+        f"{report.states:,} distinct interactions within {report.depth} events"
+        + ("" if report.complete else " (stopped at the state budget)")
+    )
+    out = [styles.bold(f"Verified {report.policy}: {scope}")]
+    width = max(len(p.name) for p in report.properties)
+    for result in report.properties:
+        mark = styles.dim("holds") if result.holds else styles.violation("FAILS")
+        out.append(f"  {mark}  {result.name:<{width}}  {result.detail}")
+        if result.counterexample is not None:
+            out.append(
+                f"         shortest counterexample ({len(result.counterexample)} events; "
+                "save it as a .jsonl file and replay it with deescalate review):"
+            )
+            out.extend(f"           {dump_event(e)}" for e in result.counterexample)
+    stages = sum(p.name.startswith("reach-") for p in report.paths)
+    where = f", written to {paths}" if paths else " (write them with --paths DIR)"
+    out.append(
+        f"Test paths: {stages} shortest to a stage, {len(report.paths) - stages} covering every "
+        f"transition taken{where}"
+    )
+    if report.longest_way_out is not None:
+        out.append(f"Longest way out: {report.longest_way_out} events from an interaction to followed_up")
+    if report.untaken:
+        out.append(f"Transitions not taken within {report.depth} events: {', '.join(report.untaken)}")
+    failing = [p for p in report.properties if not p.holds]
+    if failing:
+        out.append(styles.violation(f"{len(failing)} of {len(report.properties)} properties fail."))
+    else:
+        out.append(f"All {len(report.properties)} properties hold.")
+    return "\n".join(out) + "\n"
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    """Run ``deescalate verify``; 0 when every property holds, 1 when one fails."""
+    policy = load_policy(args.policy)
+    invariants = _invariants(args.invariant)
+    alphabet = _alphabet(args.alphabet)
+    progress = _Progress(args.err)
+    report = verify(
+        policy,
+        depth=args.depth,
+        max_states=args.max_states,
+        escape=args.escape,
+        alphabet=alphabet,
+        invariants=invariants,
+        progress=progress,
+    )
+    progress.done(report.states)
+    if args.paths:
+        _write_paths(report, Path(args.paths))
+    if args.format == "json":
+        out.write(json.dumps(report.to_dict(), ensure_ascii=False) + "\n")
+    else:
+        out.write(format_text(report, Styles(out), args.paths))
+    return 0 if report.holds else 1

@@ -1,0 +1,141 @@
+"""Assertions for tests of workflows and policies, with failures that show the scene.
+
+Each helper reviews a transcript (a sequence of events with ``interaction_opened``
+first, or the path of a JSON Lines file) under a policy and raises
+``AssertionError`` when the claim is false. The message shows the events around
+the point in question, each with its findings, and the rule's message and advice,
+so a failing test explains itself without a debugger. They need no test framework;
+pytest shows them at the caller's line.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from ._apply import Mode
+from ._events import Event
+from ._findings import Severity
+from ._policy import FACTS_FIRST, Policy
+from ._review import Review, ReviewedFinding, review
+from ._stages import Stage
+from .transcript import Line, read_transcript
+
+#: What the helpers accept as a transcript.
+Transcript = Sequence[Event] | str | os.PathLike[str]
+
+_AROUND = 2
+
+
+def _lines(transcript: Transcript) -> list[Line]:
+    if isinstance(transcript, str | os.PathLike):
+        with Path(transcript).open(encoding="utf-8") as file:
+            return list(read_transcript(file))
+    return [Line(n, n + 1, event) for n, event in enumerate(transcript)]
+
+
+def _scene(lines: Sequence[Line], found: Review, policy: Policy, index: int | None) -> str:
+    """The events around ``index`` (or all, when short or None), each with its findings."""
+    by_index: dict[int, list[ReviewedFinding]] = {}
+    for item in found.findings:
+        by_index.setdefault(item.line.index, []).append(item)
+    if index is None or len(lines) <= 2 * _AROUND + 3:
+        shown = range(len(lines))
+    else:
+        shown = range(max(0, index - _AROUND), min(len(lines), index + _AROUND + 1))
+    out = []
+    if shown.start > 0:
+        out.append("     ...")
+    for n in shown:
+        mark = ">" if n == index else " "
+        out.append(f"  {mark} {n:>3}  {lines[n].event.type}")
+        for item in by_index.get(n, []):
+            finding = item.finding
+            out.append(f"          {finding.rule} ({finding.severity.value}): {finding.message}")
+            advice = policy.rule(finding.rule).advice
+            if advice and finding.severity is Severity.VIOLATION:
+                out.append(f"            instead: {advice}")
+    if shown.stop < len(lines):
+        out.append("     ...")
+    return "\n".join(out)
+
+
+def assert_clean(
+    transcript: Transcript,
+    policy: Policy = FACTS_FIRST,
+    *,
+    allow_warnings: bool = True,
+    mode: Mode = Mode.ADVISORY,
+) -> Review:
+    """Assert that ``transcript`` has no violation under ``policy`` (nor warning, if not allowed).
+
+    Returns the :class:`~deescalate.Review` for further checks.
+    """
+    __tracebackhide__ = True
+    lines = _lines(transcript)
+    found = review(lines, policy, mode)
+    bad = [
+        item
+        for item in found.findings
+        if item.finding.severity is Severity.VIOLATION or not allow_warnings
+    ]
+    if bad:
+        first = bad[0]
+        kinds = "violation(s)" if allow_warnings else "finding(s)"
+        raise AssertionError(
+            f"expected a clean transcript under {policy.name}, got {len(bad)} {kinds}; "
+            f"the first, at event {first.line.index}, is {first.finding.rule}: {first.finding.message}\n"
+            + _scene(lines, found, policy, first.line.index)
+        )
+    return found
+
+
+def assert_fires(
+    transcript: Transcript,
+    rule: str,
+    at: int,
+    policy: Policy = FACTS_FIRST,
+    *,
+    mode: Mode = Mode.ADVISORY,
+) -> ReviewedFinding:
+    """Assert that rule ``rule`` gives a finding for the event at index ``at`` (0 is the opening).
+
+    Returns that finding.
+    """
+    __tracebackhide__ = True
+    rule_text = policy.rule(rule).message
+    lines = _lines(transcript)
+    if not 0 <= at < len(lines):
+        raise AssertionError(f"the transcript has {len(lines)} events; there is no event {at}")
+    found = review(lines, policy, mode)
+    for item in found.findings:
+        if item.line.index == at and item.finding.rule == rule:
+            return item
+    elsewhere = sorted({item.line.index for item in found.findings if item.finding.rule == rule})
+    where = f"it fired at event(s) {', '.join(map(str, elsewhere))}" if elsewhere else "it never fired"
+    raise AssertionError(
+        f"expected {rule} ({rule_text!r}) to fire at event {at} "
+        f"({lines[at].event.type}) under {policy.name}; {where}\n" + _scene(lines, found, policy, at)
+    )
+
+
+def assert_ends_at(
+    transcript: Transcript,
+    stage: Stage | str,
+    policy: Policy = FACTS_FIRST,
+    *,
+    mode: Mode = Mode.ADVISORY,
+) -> Review:
+    """Assert that reviewing ``transcript`` under ``policy`` leaves the interaction at ``stage``."""
+    __tracebackhide__ = True
+    expected = Stage(stage)
+    lines = _lines(transcript)
+    found = review(lines, policy, mode)
+    actual = found.interaction.stage
+    if actual is not expected:
+        raise AssertionError(
+            f"expected the interaction to end at {expected}, it ended at {actual} "
+            f"under {policy.name} ({mode.value})\n" + _scene(lines, found, policy, len(lines) - 1)
+        )
+    return found

@@ -1,0 +1,3 @@
+"""Test-suite configuration: pytester, for testing the shipped pytest plugin."""
+
+pytest_plugins = ["pytester"]
