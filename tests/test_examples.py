@@ -30,3 +30,22 @@ def test_the_acme_policy_example_loads() -> None:
         sys.path.remove(str(ROOT))
     assert policy.params.authority_limit == 50
     assert "use-their-name" not in policy.rule_ids
+
+
+def test_the_ticket_policy_example_is_caught_broken_and_verifies_fixed() -> None:
+    from deescalate import load_policy
+    from deescalate.verify import default_opening, verify
+
+    sys.path.insert(0, str(ROOT))
+    try:
+        broken = load_policy("examples.ticket_policy:BROKEN")
+        fixed = load_policy("examples.ticket_policy:FIXED")
+        from examples.ticket_policy import ALPHABET
+    finally:
+        sys.path.remove(str(ROOT))
+    dead_end = verify(broken, depth=5, escape=3).property("no-dead-ends")
+    assert not dead_end.holds and dead_end.counterexample == (default_opening(),)
+    assert dead_end.detail.endswith("where moving on is refused by: cite-change-ticket")
+    assert verify(fixed, depth=7).holds
+    assert verify(fixed, depth=7, alphabet=ALPHABET).holds
+    assert any("CHG-" in getattr(e, "prevention", "") for e in ALPHABET)

@@ -28,3 +28,8 @@ class Styles:
 
     def bold(self, text: str) -> str:
         return self._wrap("1", text)
+
+
+def plural(count: int, word: str) -> str:
+    """``"1 event"``, ``"2 events"``."""
+    return f"{count} {word}{'' if count == 1 else 's'}"

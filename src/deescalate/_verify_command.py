@@ -18,7 +18,7 @@ from ._codec import dump_event
 from ._errors import DeescalateError
 from ._events import Event
 from ._loading import load_attribute, load_policy
-from ._terminal import Styles
+from ._terminal import Styles, plural
 from .verify import Invariant, Report, verify
 
 
@@ -152,10 +152,11 @@ def _write_paths(report: Report, directory: Path) -> None:
 
 def format_text(report: Report, styles: Styles, paths: str | None = None) -> str:
     """The verification report for people."""
-    scope = (
-        f"{report.states:,} distinct interactions within {report.depth} events"
-        + ("" if report.complete else " (stopped at the state budget)")
-    )
+    scope = f"{report.states:,} distinct interactions explored, {report.depth} events deep"
+    if report.deepest > report.depth:
+        scope += f" (up to {report.deepest} looking for ways out)"
+    if not report.complete:
+        scope += ", stopped at the state budget"
     out = [styles.bold(f"Verified {report.policy}: {scope}")]
     width = max(len(p.name) for p in report.properties)
     for result in report.properties:
@@ -163,7 +164,7 @@ def format_text(report: Report, styles: Styles, paths: str | None = None) -> str
         out.append(f"  {mark}  {result.name:<{width}}  {result.detail}")
         if result.counterexample is not None:
             out.append(
-                f"         shortest counterexample ({len(result.counterexample)} events; "
+                f"         shortest counterexample ({plural(len(result.counterexample), 'event')}; "
                 "save it as a .jsonl file and replay it with deescalate review):"
             )
             out.extend(f"           {dump_event(e)}" for e in result.counterexample)

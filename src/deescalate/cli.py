@@ -21,14 +21,11 @@ from ._errors import DeescalateError
 from ._loading import load_policy
 from ._review import Review, review
 from ._terminal import Styles as _Styles
+from ._terminal import plural as _plural
 from .diagram import FORMATS, render_diagram
 from .transcript import read_transcript
 
 _USAGE_ERROR = 2
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def format_text(report: Review, styles: _Styles) -> str:

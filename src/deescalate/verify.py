@@ -136,6 +136,9 @@ class Report:
     escape: int
     #: Distinct interactions (equivalence classes) explored.
     states: int
+    #: The most events any explored interaction is from the opening (beyond ``depth``
+    #: when dead-end candidates were explored further).
+    deepest: int
     #: False when ``max_states`` cut the exploration short.
     complete: bool
     properties: tuple[PropertyResult, ...]
@@ -166,6 +169,7 @@ class Report:
             "depth": self.depth,
             "escape": self.escape,
             "states": self.states,
+            "deepest": self.deepest,
             "complete": self.complete,
             "holds": self.holds,
             "longest_way_out": self.longest_way_out,
@@ -231,6 +235,7 @@ def verify(
         depth=depth,
         escape=escape,
         states=len(graph),
+        deepest=max(graph.depth),
         complete=not graph.truncated,
         properties=properties,
         paths=(*_stage_paths(graph, within), *_covering_paths(graph)),
