@@ -23,7 +23,13 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, ClassVar
 
 import attrs
-from hypothesis import Phase, reject, settings
+
+try:
+    from hypothesis import Phase, reject, settings
+except ImportError as missing:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "deescalate.testing needs Hypothesis: pip install 'deescalate[testing]'"
+    ) from missing
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
