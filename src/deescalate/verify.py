@@ -205,7 +205,7 @@ def verify(
     letters = tuple(default_alphabet(policy) if alphabet is None else alphabet)
     for event in letters:
         if not isinstance(event, Event) or isinstance(event, InteractionOpened):
-            raise ValueError(f"the alphabet holds events other than interaction_opened, not {event!r}")
+            raise ValueError(f"the alphabet must hold events other than interaction_opened, got {event!r}")
     checks = [Invariant.of(item) for item in invariants]
     graph = Graph(policy, letters, opening or default_opening(), key, max_states)
     report = progress or (lambda states, level: None)
@@ -213,9 +213,9 @@ def verify(
     level = [0]
     for reached in range(depth):
         found: list[int] = []
-        for node in level:
+        for count, node in enumerate(level, 1):
             found.extend(graph.expand(node, record=True))
-            if len(graph) % 4096 < len(letters):
+            if count % 500 == 0:
                 report(len(graph), reached + 1)
         level = found
         report(len(graph), reached + 1)
