@@ -27,7 +27,8 @@ def median_seconds(
     Rounds of the contenders alternate, so a slow spell of the machine hits them all
     alike. The median, not the mean or the minimum, so that a stray pause in one
     round neither hides nor flatters the typical cost. The garbage collector stays
-    on, as in a real process.
+    on, as in a real process. The clock is this process's CPU time: the machine may
+    be shared, and time spent running someone else's process is not ours.
     """
     for run in runs.values():
         for _ in range(warmup):
@@ -35,8 +36,8 @@ def median_seconds(
     samples: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(rounds):
         for name, run in runs.items():
-            start = time.perf_counter()
+            start = time.process_time()
             for _ in range(number):
                 run()
-            samples[name].append((time.perf_counter() - start) / number)
+            samples[name].append((time.process_time() - start) / number)
     return {name: statistics.median(times) for name, times in samples.items()}

@@ -90,6 +90,7 @@ class Interaction:
 
 
 _FIELDS: tuple[str, ...] = tuple(field.name for field in attrs.fields(Interaction))
+_POSITION: dict[str, int] = {name: position for position, name in enumerate(_FIELDS)}
 _read_all = operator.attrgetter(*_FIELDS)
 
 
@@ -97,8 +98,9 @@ def evolved(interaction: Interaction, changes: dict[str, Any]) -> Interaction:
     """``interaction`` with ``changes``: ``attrs.evolve`` without its per-call introspection.
 
     This runs once per applied event, so it reads every field in one C call and
-    goes straight to the generated ``__init__``.
+    passes them by position to the generated ``__init__`` (keywords cost more).
     """
-    values = dict(zip(_FIELDS, _read_all(interaction), strict=True))
-    values.update(changes)
-    return Interaction(**values)
+    values = list(_read_all(interaction))
+    for name, value in changes.items():
+        values[_POSITION[name]] = value
+    return Interaction(*values)

@@ -108,8 +108,12 @@ class Rule:
     def judge(self, interaction: Interaction, event: Any, params: Params) -> Finding | None:
         """The finding this rule gives ``event``, or ``None`` when it stays quiet."""
         verdict = self.check(interaction, event, params)
-        if not verdict:
-            return None
+        return self._finding(verdict, interaction, event, params) if verdict else None
+
+    def _finding(
+        self, verdict: bool | str, interaction: Interaction, event: Any, params: Params
+    ) -> Finding:
+        """The finding for a true ``verdict`` of the check: its message, or the rule's."""
         if isinstance(verdict, str):
             text = verdict
         else:

@@ -47,7 +47,7 @@ def read_transcript(lines: Iterable[str | bytes]) -> Iterator[Line]:
                 raise EventError("line", "is not valid UTF-8", number) from None
         else:
             text = raw
-        if not text.strip():
+        if not text or text.isspace():  # blank (as `not text.strip()`, without a copy)
             continue
         try:
             event = parse_event(text)
