@@ -89,7 +89,7 @@ def review(
         count += 1
         interaction, found, status = step(interaction, line.event, policy, mode)
         if found:
-            findings.extend(ReviewedFinding(line, f, status) for f in found)
+            findings += [ReviewedFinding(line, f, status) for f in found]
         elif status is duplicate:
             duplicates.append(line)
     return Review(interaction, policy, mode, tuple(findings), count, tuple(duplicates))

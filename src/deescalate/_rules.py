@@ -114,13 +114,16 @@ class Rule:
         self, verdict: bool | str, interaction: Interaction, event: Any, params: Params
     ) -> Finding:
         """The finding for a true ``verdict`` of the check: its message, or the rule's."""
+        message = self.message
         if isinstance(verdict, str):
             text = verdict
+        elif "{" not in message and "}" not in message:
+            text = message  # nothing to fill in: what format() would return, without its cost
         else:
             try:
-                text = self.message.format(event=event, interaction=interaction, params=params)
+                text = message.format(event=event, interaction=interaction, params=params)
             except (LookupError, AttributeError, ValueError, IndexError):
-                text = self.message
+                text = message
         return Finding(self.id, self.severity, text, event.type)
 
     def regraded(self, severity: Severity | str) -> Rule:
