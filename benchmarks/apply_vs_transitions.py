@@ -104,6 +104,12 @@ def _floor_cycle(events: list[d.Event]) -> Callable[[], object]:
     return cycle
 
 
+def clean_cycle() -> tuple[Callable[[], object], int]:
+    """The deescalate cycle of this row, and how many events one cycle applies."""
+    opening, events = _clean_events()
+    return _deescalate_cycle(opening, events), len(events)
+
+
 def measure(effort: Effort) -> ApplyCost:
     opening, events = _clean_events()
     cycles = {

@@ -23,11 +23,17 @@ from ._transcripts import as_bytes, example, long_transcript, renamed
 
 @attrs.frozen
 class ReviewCost:
-    """Microseconds per event."""
+    """Microseconds per event; every figure comes from the same interleaved rounds."""
 
-    review: float
-    floor: float
-    events: int
+    long_review: float
+    long_floor: float
+    long_events: int
+    short_review: float
+    short_floor: float
+    short_events: int
+    #: Reviewing a transcript a tenth as long (ten times per round, for the same work).
+    small_review: float
+    small_events: int
 
 
 def _reviewer(transcripts: list[list[bytes]]) -> Callable[[], object]:
@@ -56,26 +62,35 @@ def _parser(transcripts: list[list[bytes]]) -> Callable[[], object]:
     return parse_all
 
 
-def _measure(transcripts: list[list[bytes]], effort: Effort, rounds: int) -> ReviewCost:
-    events = sum(len(lines) for lines in transcripts)
-    reviewer, parser = _reviewer(transcripts), _parser(transcripts)
-    assert reviewer() == parser() == events
-    seconds = median_seconds(
-        {"review": reviewer, "floor": parser},
-        number=1,
-        rounds=effort.scaled(rounds, 3),
-        warmup=effort.scaled(2, 1),
-    )
-    return ReviewCost(seconds["review"] / events * 1e6, seconds["floor"] / events * 1e6, events)
-
-
-def long_one(count: int, effort: Effort) -> ReviewCost:
-    """One transcript of ``count`` events."""
-    return _measure([long_transcript(count)], effort, rounds=max(15, 300_000 // count))
-
-
-def many_short(count: int, effort: Effort) -> ReviewCost:
-    """``count`` short transcripts: examples/clean.jsonl and violations.jsonl in turn, renamed."""
+def measure(effort: Effort, long: int = 20_000, short: int = 1_000) -> ReviewCost:
+    """One transcript of ``long`` events; ``short`` short ones (examples/clean.jsonl and
+    violations.jsonl in turn, renamed); and one a tenth as long as the long one, for
+    the per-event cost at both lengths."""
     shapes = [example("clean.jsonl"), example("violations.jsonl")]
-    transcripts = [as_bytes(renamed(shapes[n % 2], n)) for n in range(count)]
-    return _measure(transcripts, effort, rounds=15)
+    sets = {
+        "long": [long_transcript(long)],
+        "short": [as_bytes(renamed(shapes[n % 2], n)) for n in range(short)],
+        "small": [long_transcript(long // 10)] * 10,
+    }
+    events = {name: sum(len(lines) for lines in transcripts) for name, transcripts in sets.items()}
+    runs = {
+        "long": _reviewer(sets["long"]),
+        "long_floor": _parser(sets["long"]),
+        "short": _reviewer(sets["short"]),
+        "short_floor": _parser(sets["short"]),
+        "small": _reviewer(sets["small"]),
+    }
+    for name, run in runs.items():
+        assert run() == events[name.removesuffix("_floor")]
+    seconds = median_seconds(runs, number=1, rounds=effort.scaled(21, 3), warmup=1)
+    micros = {name: seconds[name] / events[name.removesuffix("_floor")] * 1e6 for name in runs}
+    return ReviewCost(
+        long_review=micros["long"],
+        long_floor=micros["long_floor"],
+        long_events=events["long"],
+        short_review=micros["short"],
+        short_floor=micros["short_floor"],
+        short_events=events["short"],
+        small_review=micros["small"],
+        small_events=events["small"] // 10,
+    )
