@@ -31,8 +31,10 @@ class ReviewCost:
     short_review: float
     short_floor: float
     short_events: int
-    #: Reviewing a transcript a tenth as long (ten times per round, for the same work).
+    #: Reviewing a transcript a tenth as long (ten times per round, for the same work),
+    #: and the long one again, the two alone in their rounds.
     small_review: float
+    small_long_review: float
     small_events: int
 
 
@@ -82,15 +84,23 @@ def measure(effort: Effort, long: int = 20_000, short: int = 1_000) -> ReviewCos
     }
     for name, run in runs.items():
         assert run() == events[name.removesuffix("_floor")]
-    seconds = median_seconds(runs, number=1, rounds=effort.scaled(21, 3), warmup=1)
-    micros = {name: seconds[name] / events[name.removesuffix("_floor")] * 1e6 for name in runs}
+    rounds = effort.scaled(21, 3)
+
+    def micros(names: list[str]) -> dict[str, float]:
+        """Per event, the named runs timed in the same rounds (and no other)."""
+        seconds = median_seconds({name: runs[name] for name in names}, number=1, rounds=rounds, warmup=1)
+        return {name: seconds[name] / events[name.removesuffix("_floor")] * 1e6 for name in names}
+
+    throughput = micros(["long", "long_floor", "short", "short_floor"])
+    flatness = micros(["long", "small"])
     return ReviewCost(
-        long_review=micros["long"],
-        long_floor=micros["long_floor"],
+        long_review=throughput["long"],
+        long_floor=throughput["long_floor"],
         long_events=events["long"],
-        short_review=micros["short"],
-        short_floor=micros["short_floor"],
+        short_review=throughput["short"],
+        short_floor=throughput["short_floor"],
         short_events=events["short"],
-        small_review=micros["small"],
+        small_review=flatness["small"],
+        small_long_review=flatness["long"],
         small_events=events["small"] // 10,
     )
