@@ -27,7 +27,7 @@ from ._events import Event, InteractionOpened
 from ._findings import Finding, Severity
 from ._history import History
 from ._interaction import Interaction, evolved
-from ._machine import ROUTES
+from ._machine import ROUTES, Route
 from ._policy import FACTS_FIRST, Policy
 from ._stages import Stage
 
@@ -123,6 +123,14 @@ def _why_impossible(interaction: Interaction, event: Event) -> str:
     return f"{event.type} is not possible at stage {stage}"
 
 
+# Module-level names for the members the hot path reads: an enum member looked up
+# on its class costs a descriptor call each time.
+_STRICT, _VIOLATION = Mode.STRICT, Severity.VIOLATION
+_APPLIED, _REFUSED, _INVALID, _DUPLICATE = Status.APPLIED, Status.REFUSED, Status.INVALID, Status.DUPLICATE
+_VENTING = Stage.VENTING
+_NO_ROUTE: dict[Stage, Route] = {}
+
+
 def apply(
     interaction: Interaction,
     event: Event,
@@ -134,32 +142,45 @@ def apply(
     Returns the :class:`Outcome`. Only errors of the policy's own custom rules can
     raise; every well-typed event gets an outcome.
     """
-    history = interaction.history
-    if event.event_id is not None and history.has_event_id(event.event_id):
-        return Outcome(interaction, (), Status.DUPLICATE)
+    return Outcome(*step(interaction, event, policy, mode))
 
-    route = ROUTES.get(event.type, {}).get(interaction.stage)
+
+def step(
+    interaction: Interaction, event: Event, policy: Policy, mode: Mode
+) -> tuple[Interaction, tuple[Finding, ...], Status]:
+    """What :func:`apply` decides, as a plain tuple (the fields of its :class:`Outcome`).
+
+    Loops over a whole transcript (review, replay) call this directly: they keep
+    no outcome, so they need not build one per event.
+    """
+    history = interaction.history
+    event_id = event.event_id
+    if event_id is not None and history.has_event_id(event_id):
+        return interaction, (), _DUPLICATE
+
+    stage = interaction.stage
+    route = ROUTES.get(event.type, _NO_ROUTE).get(stage)
     if route is None or (route.requires is not None and not getattr(interaction, route.requires)):
         finding = Finding(
             INVALID_TRANSITION.id,
-            Severity.VIOLATION,
+            _VIOLATION,
             _why_impossible(interaction, event),
             event.type,
         )
-        return Outcome(interaction, (finding,), Status.INVALID)
+        return interaction, (finding,), _INVALID
 
     findings = policy.judge(interaction, event)
-    if mode == Mode.STRICT and any(f.severity is Severity.VIOLATION for f in findings):
-        return Outcome(interaction, findings, Status.REFUSED)
+    if findings and mode == _STRICT and any(f.severity is _VIOLATION for f in findings):
+        return interaction, findings, _REFUSED
 
     changes = EFFECTS[event.type](interaction, event)
     dest = route.dest
-    if dest is not interaction.stage:
+    if dest is not stage:
         changes["stage"] = dest
-    if dest is not Stage.VENTING:
+    if dest is not _VENTING:
         changes["wave_open"] = False
     changes["history"] = history.appended(event, findings)
-    return Outcome(evolved(interaction, changes), findings, Status.APPLIED)
+    return evolved(interaction, changes), findings, _APPLIED
 
 
 def replay(events: Iterable[Event], policy: Policy = FACTS_FIRST) -> Interaction:
@@ -173,6 +194,7 @@ def replay(events: Iterable[Event], policy: Policy = FACTS_FIRST) -> Interaction
     if not isinstance(first, InteractionOpened):
         raise EventError("type", "a history starts with interaction_opened")
     interaction = open_interaction(first, policy)
+    advisory = Mode.ADVISORY
     for event in iterator:
-        interaction = apply(interaction, event, policy, Mode.ADVISORY).interaction
+        interaction = step(interaction, event, policy, advisory)[0]
     return interaction

@@ -59,9 +59,10 @@ def _is_text(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
         _fail(attribute, f"must be a string, got {_describe(value)}")
 
 
-def _is_optional_text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None:
-        _is_text(instance, attribute, value)
+def _is_optional_text(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    # Every event has an optional event_id: test it here, without a second call.
+    if value is not None and not isinstance(value, str):
+        _fail(attribute, f"must be a string, got {_describe(value)}")
 
 
 def _is_nonblank_text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -122,26 +123,24 @@ def _choice(kind: type[StrEnum]) -> Validator:
     return check
 
 
-def _as_member(kind: type[StrEnum], value: object) -> object:
-    # Accept the JSON string of a member; leave anything else for the validator to name.
-    if isinstance(value, str) and not isinstance(value, kind):
-        try:
-            return kind(value)
-        except ValueError:
-            return value
-    return value
+# Converters accepting the JSON string of a member, and leaving anything else for the
+# validator to name. A dict look-up: an enum's own ``Fault(value)`` goes through
+# Python-level ``__call__`` and ``__new__``, a cost paid for every parsed event.
+_FAULTS: dict[str, Fault] = {member.value: member for member in Fault}
+_SCOPES: dict[str, ApologyScope] = {member.value: member for member in ApologyScope}
+_REASONS: dict[str, EndReason] = {member.value: member for member in EndReason}
 
 
 def _to_fault(value: object) -> object:
-    return _as_member(Fault, value)
+    return _FAULTS.get(value, value) if isinstance(value, str) else value
 
 
 def _to_scope(value: object) -> object:
-    return _as_member(ApologyScope, value)
+    return _SCOPES.get(value, value) if isinstance(value, str) else value
 
 
 def _to_reason(value: object) -> object:
-    return _as_member(EndReason, value)
+    return _REASONS.get(value, value) if isinstance(value, str) else value
 
 
 def _texts_converter(value: object) -> object:

@@ -7,11 +7,16 @@ version of one interaction shares an append-only :class:`_Log`, and a
 newest version extends the log in place, which older versions cannot see (they
 only read their first ``length`` entries). Appending to an older version (a
 branch: two different events applied to the same value) copies that prefix into
-a new log first, so versions never see each other's futures. A lock makes the
-"am I the newest?" check and the append one step, so threads cannot interleave.
+a new log first, so versions never see each other's futures. One lock, shared by
+all logs, makes the "am I the newest?" check and the append one step, so threads
+cannot interleave.
 
-The log also indexes, for this lineage, the first position of each ``event_id``
-(duplicate deliveries) and of each fact ``source`` (distinct sources heard).
+The log also answers, for this lineage, where each ``event_id`` (duplicate
+deliveries) and each fact ``source`` (distinct sources heard) first appeared.
+A process may hold 100,000 live interactions, so the log stays small: findings
+are stored only once an event has some, the ids of a short log are a list
+scanned in C (smaller than a dict, as quick at that size) that becomes a dict
+once the log is long, and the sources dict is made at the first fact.
 """
 
 from __future__ import annotations
@@ -24,24 +29,52 @@ from typing import overload
 from ._events import Event, FactRecorded
 from ._findings import Finding
 
+#: Up to this many entries, the ids are a list: a scan is as quick as a dict look-up.
+_SHORT = 32
+
+#: Taken to extend any log: the critical section is a few list appends.
+_APPEND = threading.Lock()
+
+_NO_FINDINGS: tuple[Finding, ...] = ()
+
 
 class _Log:
-    __slots__ = ("events", "findings", "ids", "lock", "sources")
+    __slots__ = ("events", "findings", "ids", "sources")
 
     def __init__(self) -> None:
         self.events: list[Event] = []
-        self.findings: list[tuple[Finding, ...]] = []
-        self.ids: dict[str, int] = {}
-        self.sources: dict[str, int] = {}
-        self.lock = threading.Lock()
+        #: Each entry's findings, or None while no entry has any.
+        self.findings: list[tuple[Finding, ...]] | None = None
+        #: Each entry's event_id (or None) while the log is short; then the first
+        #: position of each event_id.
+        self.ids: list[str | None] | dict[str, int] = []
+        #: The first position of each fact source, once a fact was recorded.
+        self.sources: dict[str, int] | None = None
 
     def push(self, event: Event, findings: tuple[Finding, ...]) -> None:
-        position = len(self.events)
-        self.events.append(event)
-        self.findings.append(findings)
-        if event.event_id is not None:
-            self.ids.setdefault(event.event_id, position)
+        events = self.events
+        position = len(events)
+        events.append(event)
+        if findings:
+            if self.findings is None:
+                self.findings = [_NO_FINDINGS] * position
+            self.findings.append(findings)
+        elif self.findings is not None:
+            self.findings.append(findings)
+        ids = self.ids
+        if isinstance(ids, list):
+            ids.append(event.event_id)
+            if position == _SHORT:
+                first: dict[str, int] = {}
+                for at, event_id in enumerate(ids):
+                    if event_id is not None:
+                        first.setdefault(event_id, at)
+                self.ids = first  # the list stays intact for readers holding it
+        elif event.event_id is not None:
+            ids.setdefault(event.event_id, position)
         if type(event) is FactRecorded:
+            if self.sources is None:
+                self.sources = {}
             self.sources.setdefault(event.source, position)
 
     def prefix(self, length: int) -> _Log:
@@ -78,7 +111,7 @@ class History(Sequence[Event]):
     def appended(self, event: Event, findings: tuple[Finding, ...]) -> History:
         """This history with one more event: O(1) unless this version was branched from."""
         log, length = self._log, self._length
-        with log.lock:
+        with _APPEND:
             if len(log.events) == length:
                 log.push(event, findings)
                 return History(log, length + 1)
@@ -109,24 +142,34 @@ class History(Sequence[Event]):
 
     def entries(self) -> Iterator[tuple[Event, tuple[Finding, ...]]]:
         """Each applied event with the findings it had when it was applied."""
-        log = self._log
+        log, length = self._log, self._length
+        findings = log.findings
         return zip(
-            itertools.islice(log.events, self._length),
-            itertools.islice(log.findings, self._length),
+            itertools.islice(log.events, length),
+            itertools.repeat(_NO_FINDINGS, length)
+            if findings is None
+            else itertools.islice(findings, length),
             strict=True,
         )
 
     def findings(self) -> tuple[Finding, ...]:
         """Every finding recorded for the applied events, in order."""
-        return tuple(itertools.chain.from_iterable(itertools.islice(self._log.findings, self._length)))
+        findings = self._log.findings
+        if findings is None:
+            return _NO_FINDINGS
+        return tuple(itertools.chain.from_iterable(itertools.islice(findings, self._length)))
 
     def has_event_id(self, event_id: str) -> bool:
         """True when an event with this ``event_id`` was applied."""
-        return self._log.ids.get(event_id, self._length) < self._length
+        ids, length = self._log.ids, self._length
+        if isinstance(ids, dict):
+            return ids.get(event_id, length) < length
+        return event_id in (ids if len(ids) == length else ids[:length])
 
     def has_source(self, source: str) -> bool:
         """True when a fact from this ``source`` was recorded."""
-        return self._log.sources.get(source, self._length) < self._length
+        sources = self._log.sources
+        return sources is not None and sources.get(source, self._length) < self._length
 
     def event_ids(self) -> frozenset[str]:
         """The ``event_id`` of every applied event that had one."""
@@ -134,7 +177,10 @@ class History(Sequence[Event]):
 
     def sources(self) -> tuple[str, ...]:
         """The distinct fact sources recorded, in the order first heard."""
-        return tuple(s for s, at in self._log.sources.items() if at < self._length)
+        sources = self._log.sources
+        if sources is None:
+            return ()
+        return tuple(s for s, at in list(sources.items()) if at < self._length)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, History):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import operator
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -90,15 +90,35 @@ class Interaction:
 
 
 _FIELDS: tuple[str, ...] = tuple(field.name for field in attrs.fields(Interaction))
-_read_all = operator.attrgetter(*_FIELDS)
+_Evolver = Callable[[Interaction, dict[str, Any]], Interaction]
+_EVOLVERS: dict[tuple[str, ...], _Evolver] = {}
+
+
+def _evolver(names: tuple[str, ...]) -> _Evolver:
+    """A function building the next interaction when exactly the fields ``names`` change.
+
+    Written out field by field, as attrs writes ``__init__``: reading each field and
+    passing it by position is the cheapest way to build an 18-field frozen value.
+    """
+    unknown = set(names) - set(_FIELDS)
+    if unknown:
+        raise TypeError(f"Interaction has no field(s) {', '.join(sorted(unknown))}")
+    arguments = ", ".join(f"changes[{name!r}]" if name in names else f"old.{name}" for name in _FIELDS)
+    namespace: dict[str, Any] = {"Interaction": Interaction}
+    exec(f"def evolve(old, changes):\n    return Interaction({arguments})\n", namespace)
+    evolve: _Evolver = namespace["evolve"]
+    return evolve
 
 
 def evolved(interaction: Interaction, changes: dict[str, Any]) -> Interaction:
     """``interaction`` with ``changes``: ``attrs.evolve`` without its per-call introspection.
 
-    This runs once per applied event, so it reads every field in one C call and
-    goes straight to the generated ``__init__``.
+    This runs once per applied event. Applying events changes only a few sets of
+    fields (the stage, the wave, the history...), so each set gets its own builder,
+    made once and kept.
     """
-    values = dict(zip(_FIELDS, _read_all(interaction), strict=True))
-    values.update(changes)
-    return Interaction(**values)
+    names = tuple(changes)
+    evolve = _EVOLVERS.get(names)
+    if evolve is None:
+        evolve = _EVOLVERS[names] = _evolver(names)
+    return evolve(interaction, changes)

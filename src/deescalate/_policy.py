@@ -93,12 +93,12 @@ class Policy:
     def judge(self, interaction: Interaction, event: Event) -> tuple[Finding, ...]:
         """The findings of every rule that looks at ``event``, given the interaction before it."""
         params = self.params
-        findings = []
+        findings: tuple[Finding, ...] = ()
         for item in self._by_event.get(event.type, ()):
-            finding = item.judge(interaction, event, params)
-            if finding is not None:
-                findings.append(finding)
-        return tuple(findings)
+            verdict = item.check(interaction, event, params)
+            if verdict:  # most rules stay quiet: skip Rule.judge's call for them
+                findings += (item._finding(verdict, interaction, event, params),)
+        return findings
 
     # -- deriving -------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from ._apply import Mode, Status, apply, open_interaction
+from ._apply import Mode, Status, open_interaction, step
 from ._errors import EventError
 from ._events import InteractionOpened
 from ._findings import Finding, Severity
@@ -84,11 +84,12 @@ def review(
     findings: list[ReviewedFinding] = []
     duplicates: list[Line] = []
     count = 1
+    duplicate = Status.DUPLICATE
     for line in iterator:
         count += 1
-        outcome = apply(interaction, line.event, policy, mode)
-        interaction = outcome.interaction
-        if outcome.status is Status.DUPLICATE:
+        interaction, found, status = step(interaction, line.event, policy, mode)
+        if found:
+            findings += [ReviewedFinding(line, f, status) for f in found]
+        elif status is duplicate:
             duplicates.append(line)
-        findings.extend(ReviewedFinding(line, f, outcome.status) for f in outcome.findings)
     return Review(interaction, policy, mode, tuple(findings), count, tuple(duplicates))

@@ -108,15 +108,22 @@ class Rule:
     def judge(self, interaction: Interaction, event: Any, params: Params) -> Finding | None:
         """The finding this rule gives ``event``, or ``None`` when it stays quiet."""
         verdict = self.check(interaction, event, params)
-        if not verdict:
-            return None
+        return self._finding(verdict, interaction, event, params) if verdict else None
+
+    def _finding(
+        self, verdict: bool | str, interaction: Interaction, event: Any, params: Params
+    ) -> Finding:
+        """The finding for a true ``verdict`` of the check: its message, or the rule's."""
+        message = self.message
         if isinstance(verdict, str):
             text = verdict
+        elif "{" not in message and "}" not in message:
+            text = message  # nothing to fill in: what format() would return, without its cost
         else:
             try:
-                text = self.message.format(event=event, interaction=interaction, params=params)
+                text = message.format(event=event, interaction=interaction, params=params)
             except (LookupError, AttributeError, ValueError, IndexError):
-                text = self.message
+                text = message
         return Finding(self.id, self.severity, text, event.type)
 
     def regraded(self, severity: Severity | str) -> Rule:

@@ -22,7 +22,7 @@ import math
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ._codec import event_from_dict, event_to_dict
+from ._codec import compact_json, event_from_dict, event_to_dict
 from ._errors import EventError, SnapshotError
 from ._events import Event, Fault, InteractionOpened
 from ._findings import Finding, Severity
@@ -80,15 +80,16 @@ def snapshot_to_dict(interaction: Interaction) -> dict[str, Any]:
 
 def dump_snapshot(interaction: Interaction) -> str:
     """The snapshot of ``interaction`` as JSON text."""
-    return json.dumps(snapshot_to_dict(interaction), ensure_ascii=False, separators=(",", ":"))
+    return compact_json(snapshot_to_dict(interaction))
 
 
 # -- reading ---------------------------------------------------------------------------
 
 
 def _get(data: dict[str, Any], key: str, path: str) -> Any:
+    """``data[key]``, where ``data`` is at ``path`` ("" at the top); paths are built only to fail."""
     if key not in data:
-        raise SnapshotError(f"{path}{key}", "is missing")
+        raise SnapshotError(f"{path}.{key}" if path else key, "is missing")
     return data[key]
 
 
@@ -156,16 +157,16 @@ def _stage(value: Any, path: str) -> Stage:
 def _remedy(value: Any, path: str) -> Remedy:
     data = _object(value, path)
     return Remedy(
-        _text(_get(data, "description", path + "."), path + ".description"),
-        _amount(_get(data, "value", path + "."), path + ".value"),
+        _text(_get(data, "description", path), path + ".description"),
+        _amount(_get(data, "value", path), path + ".value"),
     )
 
 
 def _facts(value: Any, path: str) -> Facts:
     data = _object(value, path)
     return Facts(
-        _choice(Fault, _get(data, "fault", path + "."), path + ".fault"),
-        _text(_get(data, "root_cause", path + "."), path + ".root_cause"),
+        _choice(Fault, _get(data, "fault", path), path + ".fault"),
+        _text(_get(data, "root_cause", path), path + ".root_cause"),
     )
 
 
@@ -173,27 +174,39 @@ def _summary(value: Any, path: str) -> tuple[str, ...]:
     return tuple(_text(item, f"{path}[{i}]") for i, item in enumerate(_list(value, path)))
 
 
-def _event(value: Any, path: str) -> Event:
+def _event(value: Any, entry: str) -> Event:
+    """The event of the history entry at path ``entry``."""
+    if not isinstance(value, dict):
+        _object(value, f"{entry}.event")  # raises, naming the path
     try:
-        return event_from_dict(_object(value, path))
+        return event_from_dict(value)
     except EventError as error:
-        raise SnapshotError(f"{path}.{error.field}", error.reason) from None
+        raise SnapshotError(f"{entry}.event.{error.field}", error.reason) from None
 
 
-def _findings(value: Any, path: str, event: Event) -> tuple[Finding, ...]:
+def _findings(value: Any, entry: str, event: Event) -> tuple[Finding, ...]:
+    """The findings of the history entry at path ``entry`` (most entries have none)."""
+    if not isinstance(value, list):
+        _list(value, f"{entry}.findings")  # raises, naming the path
     findings = []
-    for i, item in enumerate(_list(value, path)):
-        where = f"{path}[{i}]"
+    for i, item in enumerate(value):
+        where = f"{entry}.findings[{i}]"
         data = _object(item, where)
         findings.append(
             Finding(
-                _text(_get(data, "rule", where + "."), where + ".rule"),
-                _choice(Severity, _get(data, "severity", where + "."), where + ".severity"),
-                _text(_get(data, "message", where + "."), where + ".message"),
+                _text(_get(data, "rule", where), where + ".rule"),
+                _choice(Severity, _get(data, "severity", where), where + ".severity"),
+                _text(_get(data, "message", where), where + ".message"),
                 event.type,
             )
         )
     return tuple(findings)
+
+
+_optional_text = _maybe(_text)
+_optional_summary = _maybe(_summary)
+_optional_facts = _maybe(_facts)
+_optional_remedy = _maybe(_remedy)
 
 
 def _history(value: Any) -> History:
@@ -202,7 +215,7 @@ def _history(value: Any) -> History:
     for i, item in enumerate(_list(value, "history")):
         where = f"history[{i}]"
         data = _object(item, where)
-        event = _event(_get(data, "event", where + "."), where + ".event")
+        event = _event(_get(data, "event", where), where)
         if (i == 0) != isinstance(event, InteractionOpened):
             raise SnapshotError(
                 f"{where}.event.type",
@@ -212,7 +225,7 @@ def _history(value: Any) -> History:
             if event.event_id in ids:
                 raise SnapshotError(f"{where}.event.event_id", "appears twice in the history")
             ids.add(event.event_id)
-        findings = _findings(_get(data, "findings", where + "."), where + ".findings", event)
+        findings = _findings(_get(data, "findings", where), where, event)
         entries.append((event, findings))
     if not entries:
         raise SnapshotError("history", "must hold the interaction_opened event at least")
@@ -237,21 +250,21 @@ def snapshot_from_dict(data: Any) -> Interaction:
     history = _history(_get(top, "history", ""))
 
     def field(name: str, read: Callable[[Any, str], T]) -> T:
-        return read(_get(state, name, "interaction."), f"interaction.{name}")
+        return read(_get(state, name, "interaction"), f"interaction.{name}")
 
     interaction = Interaction(
         interaction_id=field("interaction_id", _text),
-        customer_name=field("customer_name", _maybe(_text)),
+        customer_name=field("customer_name", _optional_text),
         stage=field("stage", _stage),
         wave_open=field("wave_open", _flag),
         owner=field("owner", _text),
         authority_limit=field("authority_limit", _amount),
         rejections=field("rejections", _count),
-        summary=field("summary", _maybe(_summary)),
-        facts=field("facts", _maybe(_facts)),
+        summary=field("summary", _optional_summary),
+        facts=field("facts", _optional_facts),
         fact_source_count=field("fact_source_count", _count),
-        pending_remedy=field("pending_remedy", _maybe(_remedy)),
-        agreed_remedy=field("agreed_remedy", _maybe(_remedy)),
+        pending_remedy=field("pending_remedy", _optional_remedy),
+        agreed_remedy=field("agreed_remedy", _optional_remedy),
         apologized=field("apologized", _flag),
         progress_reported=field("progress_reported", _flag),
         manager_requested=field("manager_requested", _flag),

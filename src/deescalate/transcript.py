@@ -42,12 +42,12 @@ def read_transcript(lines: Iterable[str | bytes]) -> Iterator[Line]:
     for number, raw in enumerate(lines, start=1):
         if isinstance(raw, bytes):
             try:
-                text = raw.decode("utf-8")
+                text = raw.decode()  # UTF-8
             except UnicodeDecodeError:
                 raise EventError("line", "is not valid UTF-8", number) from None
         else:
             text = raw
-        if not text.strip():
+        if not text or text.isspace():  # blank (as `not text.strip()`, without a copy)
             continue
         try:
             event = parse_event(text)
@@ -60,11 +60,10 @@ def read_transcript(lines: Iterable[str | bytes]) -> Iterator[Line]:
             )
         if index > 0 and opening:
             raise EventError("type", "interaction_opened may only be the first event", number)
-        if previous is not None and event.at < previous:
-            raise EventError(
-                "at", f"{event.at.isoformat()} is earlier than the previous event's", number
-            )
-        previous = event.at
+        at = event.at
+        if previous is not None and at < previous:
+            raise EventError("at", f"{at.isoformat()} is earlier than the previous event's", number)
+        previous = at
         yield Line(index, number, event)
         index += 1
     if index == 0:

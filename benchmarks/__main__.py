@@ -1,0 +1,91 @@
+"""``python -m benchmarks [--quick]``: measure every hot path and print one table.
+
+``--quick`` runs everything with tiny counts, to check the suite works; its numbers
+mean nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import apply_vs_transitions, memory, review_throughput, startup, webhook_cycle
+from ._report import Row, machine, table
+from ._timing import Effort
+
+
+def _us(value: float) -> str:
+    return f"{value:.2f} us"
+
+
+def _rate(micros: float) -> str:
+    return f"{1e6 / micros:,.0f} ev/s"
+
+
+def _kb(value: float) -> str:
+    return f"{value / 1024:.2f} KB"
+
+
+def rows(effort: Effort) -> list[Row]:
+    def note(what: str) -> None:
+        print(f"measuring {what}...", file=sys.stderr, flush=True)
+
+    note("apply")
+    apply = apply_vs_transitions.measure(effort)
+    note("the webhook cycle")
+    webhook = webhook_cycle.measure(effort)
+    note("review throughput")
+    review = review_throughput.measure(effort)
+    note("memory (100,000 interactions, four ways)")
+    mem = memory.measure(effort)
+    note("CLI start-up")
+    start = startup.measure(effort)
+    count = f"{mem.count:,}"
+    return [
+        Row("apply, strict, facts-first (per event)", _us(apply.deescalate),
+            "bare transitions trigger, 1 condition", _us(apply.transitions),
+            apply.deescalate / apply.transitions, bar=1.5, goal=1.0),
+        Row("apply, strict, facts-first (per event)", _us(apply.deescalate),
+            "hand-written floor: dict look-up + 1 guard", _us(apply.floor),
+            apply.deescalate / apply.floor),
+        Row("webhook: load snapshot, apply, dump (15 in)", _us(webhook.cycle),
+            "apply per event, timed in the same rounds", _us(webhook.apply),
+            webhook.cycle / webhook.apply, bar=4.0),
+        Row("webhook: load snapshot, apply, dump (15 in)", _us(webhook.cycle),
+            f"JSON floor: loads + dumps ({webhook.snapshot_bytes:,} B)", _us(webhook.json_floor),
+            webhook.cycle / webhook.json_floor),
+        Row(f"review, one transcript of {review.long_events:,} events", _rate(review.long_review),
+            "JSON floor: read + json.loads the lines", _rate(review.long_floor),
+            review.long_review / review.long_floor, bar=5.0, goal=3.0),
+        Row(f"review, 1,000 short transcripts ({review.short_events:,} ev)", _rate(review.short_review),
+            "JSON floor: read + json.loads the lines", _rate(review.short_floor),
+            review.short_review / review.short_floor, bar=5.0, goal=3.0),
+        Row(f"review per event, {review.long_events:,} events", _us(review.small_long_review),
+            f"review per event, {review.small_events:,} events", _us(review.small_review),
+            review.small_long_review / review.small_review, bar=1.2),
+        Row(f"memory per interaction, 14 events, own events (x{count})", _kb(mem.own_events),
+            "floor: the same parsed events alone", _kb(mem.events_only),
+            mem.own_events / mem.events_only, bar=2.0, goal=1.0, unit="KB", checked=mem.own_events / 1024),
+        Row(f"memory per interaction, 14 events, shared events (x{count})", _kb(mem.shared_events),
+            "transitions model on a shared Machine", _kb(mem.transitions_model),
+            mem.shared_events / mem.transitions_model, bar=2.0, goal=1.0, unit="KB",
+            checked=mem.shared_events / 1024),
+        Row("CLI start-up: deescalate review (13 events)", f"{start.review:.1f} ms",
+            "python -c pass", f"{start.python:.1f} ms", start.review / start.python, bar=4.0),
+        Row("CLI start-up: deescalate review (13 events)", f"{start.review:.1f} ms",
+            'python -c "import attrs, transitions"', f"{start.dependencies:.1f} ms",
+            start.review / start.dependencies),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="tiny counts: check the suite runs")
+    effort = Effort(quick=parser.parse_args().quick)
+    measured = rows(effort)
+    print(machine() + (" -- QUICK RUN, numbers not meaningful" if effort.quick else ""))
+    print(table(measured))
+
+
+if __name__ == "__main__":
+    main()
