@@ -73,3 +73,23 @@ def test_sources_appear_at_the_first_fact() -> None:
     assert after.history.has_source("warehouse")
     assert not interaction.history.has_source("warehouse")
     assert interaction.fact_sources == ()
+
+
+@pytest.mark.parametrize("at", [1, 4, _SHORT, _SHORT + 1, _SHORT + 6])
+def test_a_branch_answers_exactly_as_a_fresh_log_of_its_entries_would(at: int) -> None:
+    from deescalate._history import History
+
+    versions = [open_interaction(opened(event_id="open"))]
+    for n in range(_SHORT + 8):
+        kind = ("fact_recorded", {"source": f"s{n % 3}"}) if n % 4 == 0 else ("empathy_expressed", {})
+        fields = {**kind[1], "event_id": f"m{n}" if n % 2 else None}
+        versions.append(apply(versions[-1], ev(kind[0], **fields), mode=Mode.ADVISORY).interaction)
+    main = versions[-1]
+    base = versions[at - 1]  # an old version: applying to it branches
+    branch = apply(base, ev("remedy_proposed", event_id="b"), mode=Mode.ADVISORY).interaction  # a finding
+    fresh = History.of(branch.history.entries())
+    assert branch.history._log is not main.history._log
+    assert list(branch.history.entries()) == list(fresh.entries())
+    assert branch.history.sources() == fresh.sources()
+    assert branch.history.event_ids() == fresh.event_ids() == {f"m{n}" for n in range(at - 1) if n % 2} | {"open", "b"}
+    assert branch.findings == fresh.findings()

@@ -78,12 +78,24 @@ class _Log:
             self.sources.setdefault(event.source, position)
 
     def prefix(self, length: int) -> _Log:
-        """A new log holding this one's first ``length`` entries (a branch point)."""
+        """A new log holding this one's first ``length`` entries (a branch point).
+
+        Copied with slices and filtered indexes, not by pushing each entry again:
+        exploring a policy branches at every step.
+        """
         log = _Log()
         log.events = self.events[:length]
-        log.findings = self.findings[:length]
-        log.ids = {k: at for k, at in self.ids.items() if at < length}
-        log.sources = {k: at for k, at in self.sources.items() if at < length}
+        if self.findings is not None:
+            log.findings = self.findings[:length]
+        ids = self.ids
+        if isinstance(ids, list):
+            log.ids = ids[:length]
+        elif length > _SHORT:
+            log.ids = {event_id: at for event_id, at in ids.items() if at < length}
+        else:
+            log.ids = [event.event_id for event in log.events]
+        if self.sources is not None:
+            log.sources = {source: at for source, at in self.sources.items() if at < length} or None
         return log
 
 
@@ -173,7 +185,10 @@ class History(Sequence[Event]):
 
     def event_ids(self) -> frozenset[str]:
         """The ``event_id`` of every applied event that had one."""
-        return frozenset(i for i, at in self._log.ids.items() if at < self._length)
+        ids, length = self._log.ids, self._length
+        if isinstance(ids, dict):
+            return frozenset(event_id for event_id, at in ids.items() if at < length)
+        return frozenset(event_id for event_id in ids[:length] if event_id is not None)
 
     def sources(self) -> tuple[str, ...]:
         """The distinct fact sources recorded, in the order first heard."""
