@@ -182,13 +182,17 @@ class _Steering:
     def __init__(self) -> None:
         self.blocked = False
 
-    def next_type(self, draw: Callable[[st.SearchStrategy[Any]], Any], stage: Stage) -> str:
+    def next_type(
+        self, draw: Callable[[st.SearchStrategy[Any]], Any], stage: Stage, avoid: frozenset[str] = frozenset()
+    ) -> str:
+        """The next event type at ``stage`` (never one in ``avoid``, if anything else will do)."""
         roll: int = draw(st.integers(0, 9))
         if self.blocked and roll < 7:
             pool = _STAY[stage]
         else:
             pool = _FORWARD[stage] if roll < 5 else _POSSIBLE[stage] if roll < 9 else _ALL_TYPES
-        kind: str = draw(st.sampled_from(pool or _POSSIBLE[stage]))
+        allowed = [kind for kind in pool if kind not in avoid] or [k for k in _STAY[stage] if k not in avoid]
+        kind: str = draw(st.sampled_from(allowed or pool))
         return kind
 
     def draw_event(
@@ -278,7 +282,7 @@ def interactions(
     policy: Policy = FACTS_FIRST,
     *,
     violations: bool = False,
-    max_events: int = 60,
+    max_events: int = 100,
 ) -> Interaction:
     """Interactions at ``stage`` (any stage when None), built by a steered transcript under ``policy``.
 
@@ -292,20 +296,26 @@ def interactions(
     interaction = open_interaction(first, policy)
     moment = first.at
     steering = _Steering()
+    # Moves into a terminal stage other than the target would end the walk short of it.
+    avoid = frozenset(
+        kind
+        for kind, by in ROUTES.items()
+        if any(r.dest is not None and r.dest.terminal and r.dest is not target for r in by.values())
+    )
     for _ in range(max_events):
         here = interaction.stage
         if here is target:
             if here.terminal or draw(st.integers(0, 2)) > 0:
                 return interaction
-            kind = draw(st.sampled_from(_STAY[here]))
+            kind = draw(st.sampled_from([k for k in _STAY[here] if k not in avoid] or _STAY[here]))
         elif here.terminal:
             break
         elif target is Stage.ENDED and draw(st.integers(0, 2)) == 0:
             kind = "conversation_ended"
         elif _ORDER[here] < _ORDER[target]:
-            kind = steering.next_type(draw, here)
+            kind = steering.next_type(draw, here, avoid)
         else:  # past the target: a customer venting again is the way back
-            kind = draw(st.sampled_from(["customer_vented", *_STAY[here]]))
+            kind = draw(st.sampled_from(["customer_vented", *(k for k in _STAY[here] if k not in avoid)]))
         moment += timedelta(seconds=draw(st.integers(0, 600)))
         interaction = steering.step(draw, interaction, kind, moment, policy, mode)[1].interaction
     if interaction.stage is not target:
