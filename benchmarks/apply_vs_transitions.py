@@ -118,6 +118,6 @@ def measure(effort: Effort) -> ApplyCost:
         "floor": _floor_cycle(events),
     }
     number = effort.scaled(2000, 200)
-    rounds = effort.scaled(15, 3)
+    rounds = effort.scaled(31, 3)
     seconds = median_seconds(cycles, number=number, rounds=rounds, warmup=number // 10)
     return ApplyCost(**{name: per_cycle / len(events) * 1e6 for name, per_cycle in seconds.items()})

@@ -84,7 +84,7 @@ def measure(effort: Effort, long: int = 20_000, short: int = 1_000) -> ReviewCos
     }
     for name, run in runs.items():
         assert run() == events[name.removesuffix("_floor")]
-    rounds = effort.scaled(21, 3)
+    rounds = effort.scaled(31, 3)
 
     def micros(names: list[str]) -> dict[str, float]:
         """Per event, the named runs timed in the same rounds (and no other)."""

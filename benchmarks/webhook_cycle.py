@@ -73,7 +73,7 @@ def measure(effort: Effort) -> WebhookCost:
         "apply": apply_cycle,
     }
     number = effort.scaled(500, 50)
-    seconds = median_seconds(runs, number=number, rounds=effort.scaled(21, 3), warmup=number // 5)
+    seconds = median_seconds(runs, number=number, rounds=effort.scaled(31, 3), warmup=number // 5)
     return WebhookCost(
         cycle=seconds["cycle"] * 1e6,
         json_floor=seconds["json_floor"] * 1e6,

@@ -48,7 +48,7 @@ def _timestamp(value: object) -> datetime:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise EventError("at", f"is not an ISO-8601 timestamp: {value!r}") from None
-    if moment.utcoffset() is None:
+    if moment.tzinfo is None:  # fromisoformat gives a fixed-offset timezone or none at all
         raise EventError("at", f"has no UTC offset: {value!r} (add Z or +00:00)")
     return moment
 

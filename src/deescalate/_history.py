@@ -123,11 +123,15 @@ class History(Sequence[Event]):
     def appended(self, event: Event, findings: tuple[Finding, ...]) -> History:
         """This history with one more event: O(1) unless this version was branched from."""
         log, length = self._log, self._length
-        with _APPEND:
-            if len(log.events) == length:
+        _APPEND.acquire()  # not `with`: this runs once per applied event
+        try:
+            newest = len(log.events) == length
+            if newest:
                 log.push(event, findings)
                 return History(log, length + 1)
-        branch = log.prefix(length)
+            branch = log.prefix(length)  # under the lock: the log may be growing
+        finally:
+            _APPEND.release()
         branch.push(event, findings)
         return History(branch, length + 1)
 
