@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, datetime, timedelta
 
@@ -146,3 +147,51 @@ def test_event_errors_are_value_errors_and_can_be_placed_at_a_line() -> None:
 
 def test_defaults_cover_every_event_type() -> None:
     assert set(DEFAULTS) == set(EVENT_CLASSES)
+
+
+_LINE = '{"type": "customer_vented", "at": "2026-03-02T09:00:20Z", "intensity": 8}'
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        _LINE,
+        _LINE + "\n",
+        _LINE + "\r\n",
+        _LINE + " \t\n",
+        "  " + _LINE,
+        _LINE + " x",
+        _LINE + "\n{}",
+        _LINE[:-1],
+        "",
+        "\n",
+        "[1, 2]\n",
+        '"text"',
+        '{"type": "customer_vented", "at": "2026-03-02T09:00:20Z", "intensity": NaN}',
+        '{"a": "\\ud800"}\n',
+    ],
+)
+def test_parsing_a_line_agrees_with_json_loads(text: str) -> None:
+    # parse_event scans the JSON itself and leaves anything unusual to json.loads:
+    # the event, or the error and its message, must be what json.loads would give.
+    def through_json_loads() -> object:
+        try:
+            data = json.loads(text)
+        except ValueError as error:
+            raise EventError("line", f"is not valid JSON ({error})") from None
+        return event_from_dict(data)
+
+    try:
+        expected: object = through_json_loads()
+    except EventError as error:
+        expected = str(error)
+    try:
+        got: object = parse_event(text)
+    except EventError as error:
+        got = str(error)
+    assert got == expected
+
+
+def test_a_line_given_as_bytes_still_parses() -> None:
+    # parse_event takes str, but json.loads took bytes too, and so it still does.
+    assert parse_event(_LINE.encode() + b"\n") == parse_event(_LINE)  # type: ignore[arg-type]
