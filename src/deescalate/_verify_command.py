@@ -12,14 +12,16 @@ import json
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import IO, Any, TextIO
+from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from ._codec import dump_event
 from ._errors import DeescalateError
 from ._events import Event
 from ._loading import load_attribute, load_policy
 from ._terminal import Styles, plural
-from .verify import Invariant, Report, verify
+
+if TYPE_CHECKING:  # the exploration is imported when the command runs, not at start-up
+    from .verify import Invariant, Report
 
 
 class _CannotWrite(DeescalateError):
@@ -89,6 +91,8 @@ def add_parser(commands: Any) -> None:
 
 
 def _invariants(specs: Iterable[str]) -> list[Invariant]:
+    from .verify import Invariant
+
     out = []
     for spec in specs:
         target = load_attribute(spec, "invariant")
@@ -188,6 +192,8 @@ def format_text(report: Report, styles: Styles, paths: str | None = None) -> str
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
     """Run ``deescalate verify``; 0 when every property holds, 1 when one fails."""
+    from .verify import verify
+
     policy = load_policy(args.policy)
     invariants = _invariants(args.invariant)
     alphabet = _alphabet(args.alphabet)
