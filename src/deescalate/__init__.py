@@ -3,6 +3,11 @@
 An interaction moves through stages (venting, acknowledged, facts_gathered,
 remedy_proposed, agreed, followed_up, or ended) as events are applied to it under
 a policy of rules. The core is pure: no I/O, no clock. See the docs/ folder.
+
+Beside the core: ``deescalate.verify`` explores every interaction a policy allows
+and checks it; ``deescalate.testing`` has Hypothesis strategies and a stateful test
+base; ``deescalate.assertions`` has test assertions; the pytest plugin is
+``deescalate.pytest_plugin``.
 """
 
 from ._apply import Mode, Outcome, Status, apply, open_interaction, replay
