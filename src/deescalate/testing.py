@@ -58,6 +58,9 @@ __all__ = [
 #: When generated transcripts start (events follow at non-decreasing times).
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
+#: A draw function: hypothesis's ``draw`` in a composite, or ``data.draw``.
+Draw = Callable[[st.SearchStrategy[Any]], Any]
+
 _texts = st.text(max_size=12)
 _amounts = st.one_of(
     st.integers(min_value=0, max_value=500),
@@ -154,7 +157,7 @@ def events(type: str | None = None, **fixed: Any) -> st.SearchStrategy[Event]:
     return st.fixed_dictionaries(fields).map(lambda values: EVENT_CLASSES[type](**values))
 
 
-def _draw_event(draw: Callable[[st.SearchStrategy[Any]], Any], kind: str, at: datetime) -> Event:
+def _draw_event(draw: Draw, kind: str, at: datetime) -> Event:
     """A valid event of type ``kind`` at ``at``: the steered strategies' inner loop, kept cheap."""
     fields = {name: draw(strategy) for name, strategy in FIELDS[kind].items()}
     return EVENT_CLASSES[kind](at=at, event_id=draw(_event_ids), **fields)
@@ -179,11 +182,13 @@ class _Steering:
     drawn most of the time.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, policy: Policy, mode: Mode) -> None:
+        self.policy = policy
+        self.mode = mode
         self.blocked = False
 
     def next_type(
-        self, draw: Callable[[st.SearchStrategy[Any]], Any], stage: Stage, avoid: frozenset[str] = frozenset()
+        self, draw: Draw, stage: Stage, avoid: frozenset[str] = frozenset()
     ) -> str:
         """The next event type at ``stage`` (never one in ``avoid``, if anything else will do)."""
         roll: int = draw(st.integers(0, 9))
@@ -195,19 +200,13 @@ class _Steering:
         kind: str = draw(st.sampled_from(allowed or pool))
         return kind
 
-    def draw_event(
-        self,
-        draw: Callable[[st.SearchStrategy[Any]], Any],
-        interaction: Interaction,
-        kind: str,
-        at: datetime,
-        policy: Policy,
-        mode: Mode,
-    ) -> Event:
+    def draw_event(self, draw: Draw, interaction: Interaction, kind: str, at: datetime) -> Event:
         """An event of ``kind``, redrawn up to twice if strict mode would refuse it."""
         for _ in range(3):
             event = _draw_event(draw, kind, at)
-            if mode is not Mode.STRICT or apply(interaction, event, policy, mode).status != Status.REFUSED:
+            if self.mode is not Mode.STRICT:
+                break
+            if apply(interaction, event, self.policy, self.mode).status is not Status.REFUSED:
                 break
         return event
 
@@ -218,18 +217,10 @@ class _Steering:
         elif outcome.applied and state_key(outcome.interaction) != state_key(before):
             self.blocked = False
 
-    def step(
-        self,
-        draw: Callable[[st.SearchStrategy[Any]], Any],
-        interaction: Interaction,
-        kind: str,
-        at: datetime,
-        policy: Policy,
-        mode: Mode,
-    ) -> tuple[Event, Outcome]:
+    def step(self, draw: Draw, interaction: Interaction, kind: str, at: datetime) -> tuple[Event, Outcome]:
         """Draw an event of ``kind`` and apply it."""
-        event = self.draw_event(draw, interaction, kind, at, policy, mode)
-        outcome = apply(interaction, event, policy, mode)
+        event = self.draw_event(draw, interaction, kind, at)
+        outcome = apply(interaction, event, self.policy, self.mode)
         self.saw(interaction, outcome)
         return event, outcome
 
@@ -257,7 +248,7 @@ def transcripts(
     moment = first.at
     out: list[Event] = [first]
     delivered: list[str] = []
-    steering = _Steering()
+    steering = _Steering(policy, mode)
     for _ in range(draw(st.integers(0, max_events))):
         moment += timedelta(seconds=draw(st.integers(0, 600)))
         kind = steering.next_type(draw, interaction.stage)
@@ -265,7 +256,7 @@ def transcripts(
             event = attrs.evolve(_draw_event(draw, kind, moment), event_id=draw(st.sampled_from(delivered)))
             outcome = apply(interaction, event, policy, mode)
         else:
-            event, outcome = steering.step(draw, interaction, kind, moment, policy, mode)
+            event, outcome = steering.step(draw, interaction, kind, moment)
         if event.event_id is not None:
             delivered.append(event.event_id)
         if not violations and outcome.status is not Status.APPLIED:
@@ -295,7 +286,7 @@ def interactions(
     first = draw(openings(at=START))
     interaction = open_interaction(first, policy)
     moment = first.at
-    steering = _Steering()
+    steering = _Steering(policy, mode)
     # Moves into a terminal stage other than the target would end the walk short of it.
     avoid = frozenset(
         kind
@@ -317,7 +308,7 @@ def interactions(
         else:  # past the target: a customer venting again is the way back
             kind = draw(st.sampled_from(["customer_vented", *(k for k in _STAY[here] if k not in avoid)]))
         moment += timedelta(seconds=draw(st.integers(0, 600)))
-        interaction = steering.step(draw, interaction, kind, moment, policy, mode)[1].interaction
+        interaction = steering.step(draw, interaction, kind, moment)[1].interaction
     if interaction.stage is not target:
         reject()
     return interaction
@@ -327,7 +318,7 @@ def interactions(
 def _steered_event(draw: st.DrawFn, machine: InteractionMachine) -> Event:
     kind = machine.steering.next_type(draw, machine.interaction.stage)
     at = machine.moment + timedelta(seconds=draw(st.integers(0, 600)))
-    return machine.steering.draw_event(draw, machine.interaction, kind, at, machine.policy, machine.mode)
+    return machine.steering.draw_event(draw, machine.interaction, kind, at)
 
 
 def _next_event_of(machine: InteractionMachine) -> st.SearchStrategy[Event]:
@@ -356,7 +347,7 @@ class InteractionMachine(RuleBasedStateMachine):
         self.transcript: list[Event] = [opening]
         self.outcome: Outcome | None = None
         self.moment = START
-        self.steering = _Steering()
+        self.steering = _Steering(self.policy, self.mode)
 
     @initialize(opening=openings(at=START))
     def opened(self, opening: InteractionOpened) -> None:
