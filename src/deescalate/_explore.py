@@ -21,7 +21,7 @@ from datetime import timedelta
 
 import attrs
 
-from ._apply import Mode, Status, apply, open_interaction
+from ._apply import Mode, Status, open_interaction, step
 from ._builtin_rules import INVALID_TRANSITION
 from ._events import Event, InteractionOpened
 from ._interaction import Interaction
@@ -89,10 +89,10 @@ class Graph:
         self.into: list[list[int]] = []
         #: Whether followed_up can be reached from the node (through explored edges).
         self.finishes = bytearray()
-        #: Rule id -> (node, letter): where it first fired.
-        self.fired: dict[str, tuple[int, int]] = {}
-        #: Stage-graph transition -> (node, letter): where it was first taken.
-        self.taken: dict[Transition, tuple[int, int]] = {}
+        #: The ids of the rules that fired on some explored step.
+        self.fired: set[str] = set()
+        #: The stage-graph transitions some explored step took.
+        self.taken: set[Transition] = set()
         #: True once a node could not be added because of ``max_states``.
         self.truncated = False
         self._add(open_interaction(opening, policy), -1, -1, 0)
@@ -133,16 +133,13 @@ class Graph:
         new: list[int] = []
         for letter in self._possible[stage]:
             event = self.event(letter, depth + 1)
-            outcome = apply(interaction, event, policy, Mode.STRICT)
+            after, findings, status = step(interaction, event, policy, Mode.STRICT)
             if record:
-                for finding in outcome.findings:
-                    if finding.rule != INVALID_TRANSITION.id and finding.rule not in self.fired:
-                        self.fired[finding.rule] = (node, letter)
-                if outcome.status is Status.APPLIED and (stage, event.type) not in self.taken:
-                    self.taken[(stage, event.type)] = (node, letter)
-            if outcome.status is not Status.APPLIED:
+                self.fired.update(f.rule for f in findings if f.rule != INVALID_TRANSITION.id)
+                if status is Status.APPLIED:
+                    self.taken.add((stage, event.type))
+            if status is not Status.APPLIED:
                 continue
-            after = outcome.interaction
             k = key(after)
             target = keys.get(k)
             if target is None:

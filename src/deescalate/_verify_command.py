@@ -190,14 +190,14 @@ def format_text(report: Report, styles: Styles, paths: str | None = None) -> str
     return "\n".join(out) + "\n"
 
 
-def run(args: argparse.Namespace, out: TextIO) -> int:
+def run(args: argparse.Namespace, out: TextIO, err: IO[str]) -> int:
     """Run ``deescalate verify``; 0 when every property holds, 1 when one fails."""
     from .verify import verify
 
     policy = load_policy(args.policy)
     invariants = _invariants(args.invariant)
     alphabet = _alphabet(args.alphabet)
-    progress = _Progress(args.err)
+    progress = _Progress(err)
     report = verify(
         policy,
         depth=args.depth,

@@ -28,10 +28,15 @@ Transcript = Sequence[Event] | str | os.PathLike[str]
 _AROUND = 2
 
 
+def read_lines(path: str | os.PathLike[str]) -> list[Line]:
+    """The lines of the transcript file at ``path`` (raises OSError or EventError)."""
+    with Path(path).open(encoding="utf-8") as file:
+        return list(read_transcript(file))
+
+
 def _lines(transcript: Transcript) -> list[Line]:
     if isinstance(transcript, str | os.PathLike):
-        with Path(transcript).open(encoding="utf-8") as file:
-            return list(read_transcript(file))
+        return read_lines(transcript)
     return [Line(n, n + 1, event) for n, event in enumerate(transcript)]
 
 

@@ -90,7 +90,7 @@ def _lines(path: str) -> Iterator[bytes]:
         raise _CannotRead(f"cannot read {path}: {error.strerror or error}") from None
 
 
-def _review(args: argparse.Namespace, out: TextIO) -> int:
+def _review(args: argparse.Namespace, out: TextIO, err: IO[str]) -> int:
     policy = load_policy(args.policy)
     mode = Mode.STRICT if args.strict else Mode.ADVISORY
     report = review(read_transcript(_lines(args.file)), policy, mode)
@@ -101,7 +101,7 @@ def _review(args: argparse.Namespace, out: TextIO) -> int:
     return 1 if report.violations else 0
 
 
-def _diagram(args: argparse.Namespace, out: TextIO) -> int:
+def _diagram(args: argparse.Namespace, out: TextIO, err: IO[str]) -> int:
     policy = load_policy(args.policy) if args.policy else None
     out.write(render_diagram(policy, args.format, internal=args.internal))
     return 0
@@ -157,7 +157,6 @@ def main(
     """Run the command line; returns the exit status."""
     err = err or sys.stderr
     args = _parser().parse_args(argv)
-    args.err = err
     out = out or sys.stdout
     if out is None:
         err.write("deescalate: cannot write output: standard output is closed\n")
@@ -166,7 +165,7 @@ def main(
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     try:
-        status: int = args.run(args, out)
+        status: int = args.run(args, out, err)  # every command: (arguments, output, errors)
         out.flush()
     except DeescalateError as error:
         err.write(f"deescalate: {error}\n")

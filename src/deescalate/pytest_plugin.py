@@ -12,8 +12,8 @@ its fixtures are available in every test without an import:
     path is taken from the directory of the test's file. Bad input fails the test
     with the line and the field at fault.
 
-The assertion helpers live in :mod:`deescalate.assertions`. This module imports
-neither hypothesis nor anything outside the core.
+The assertion helpers live in :mod:`deescalate.assertions`, whose file reader
+``load_transcript`` uses. This module never imports Hypothesis.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import pytest
 from ._errors import DeescalateError
 from ._events import Event
 from ._policy import APOLOGIZE_FIRST, BUILTIN_POLICIES, FACTS_FIRST, Policy
-from .transcript import read_transcript
+from .assertions import read_lines
 
 #: What ``load_transcript`` is: path in, events out.
 TranscriptLoader = Callable[[str | os.PathLike[str]], tuple[Event, ...]]
@@ -60,8 +60,7 @@ def load_transcript(request: pytest.FixtureRequest) -> TranscriptLoader:
         __tracebackhide__ = True
         target = here / path
         try:
-            with target.open(encoding="utf-8") as file:
-                return tuple(line.event for line in read_transcript(file))
+            return tuple(line.event for line in read_lines(target))
         except DeescalateError as error:
             pytest.fail(f"{target}: {error}", pytrace=False)
         except OSError as error:

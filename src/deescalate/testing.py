@@ -112,6 +112,18 @@ _STAY: dict[Stage, list[str]] = {
 }
 
 
+#: For each target stage, the event types that lead into another terminal stage: drawing
+#: them would end a walk towards the target short of it.
+_AVOID: dict[Stage, frozenset[str]] = {
+    target: frozenset(
+        kind
+        for kind, by in ROUTES.items()
+        if any(r.dest is not None and r.dest.terminal and r.dest is not target for r in by.values())
+    )
+    for target in Stage
+}
+
+
 def _ahead(stage: Stage, dest: Stage | None) -> bool:
     return dest is not None and dest is not Stage.ENDED and _ORDER[dest] > _ORDER[stage]
 
@@ -287,12 +299,7 @@ def interactions(
     interaction = open_interaction(first, policy)
     moment = first.at
     steering = _Steering(policy, mode)
-    # Moves into a terminal stage other than the target would end the walk short of it.
-    avoid = frozenset(
-        kind
-        for kind, by in ROUTES.items()
-        if any(r.dest is not None and r.dest.terminal and r.dest is not target for r in by.values())
-    )
+    avoid = _AVOID[target]
     for _ in range(max_events):
         here = interaction.stage
         if here is target:

@@ -50,7 +50,6 @@ from ._loading import load_policy
 from ._machine import ROUTES
 from ._policy import FACTS_FIRST, Policy
 from ._stages import Stage
-from ._table import TRANSITIONS
 
 __all__ = [
     "Invariant",
@@ -383,7 +382,7 @@ def _longest_way_out(graph: Graph, within: int) -> int | None:
 
 
 def _transitions() -> list[Transition]:
-    return list(dict.fromkeys((source, move.event) for move in TRANSITIONS for source in move.sources))
+    return [(stage, event_type) for event_type, by in ROUTES.items() for stage in by]
 
 
 def _stage_paths(graph: Graph, within: int) -> list[TestPath]:
