@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import attrs
+
 import threading
 
 import pytest
@@ -149,13 +151,17 @@ def test_the_opening_event_id_counts_for_duplicates() -> None:
     assert apply(interaction, ev("customer_vented", event_id="o-1")).status is Status.DUPLICATE
 
 
-def test_a_refused_event_can_be_delivered_again() -> None:
+def test_a_refused_event_can_be_delivered_again_while_it_is_not_late() -> None:
     interaction = run(["customer_vented"])
     event = ev("concerns_acknowledged", event_id="a-1")
     assert apply(interaction, event).refused
     assert apply(interaction, event).refused  # judged again, not taken for a duplicate
     later = apply(interaction, ev("venting_subsided")).interaction
-    assert apply(later, event).applied
+    # Delivered again after a later event: it would be applied out of time order.
+    again = apply(later, event)
+    assert again.status is Status.LATE and again.late and again.interaction is later and not again.findings
+    # Sent again as a new event (a new time), it is judged and applied.
+    assert apply(later, attrs.evolve(event, at=later.history.last.at)).applied
 
 
 def test_events_without_ids_are_never_duplicates() -> None:
@@ -317,8 +323,8 @@ def test_replay_needs_an_opening() -> None:
 
 
 def test_interactions_are_hashable_and_compare_by_value() -> None:
-    script = events(TO_REMEDY)
     start = opened()
+    script = events(TO_REMEDY)
     one = replay([start, *script])
     two = replay([start, *script])
     assert one == two and one.history is not two.history

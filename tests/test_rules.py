@@ -305,8 +305,9 @@ def test_report_progress_counts_only_reports_since_the_latest_acceptance() -> No
 
 def test_prevent_recurrence_fires_when_the_company_erred_and_prevention_is_blank() -> None:
     for prevention in ("", "   "):
+        agreed = run(TO_AGREED)
         event = ev("follow_up_completed", prevention=prevention)
-        assert fired(run(TO_AGREED), event) == ["prevent-recurrence"]
+        assert fired(agreed, event) == ["prevent-recurrence"]
 
 
 def test_prevent_recurrence_quiet_with_a_prevention() -> None:

@@ -56,7 +56,8 @@ def test_duplicates_are_still_recognised_after_loading() -> None:
 def test_the_snapshot_carries_format_and_version() -> None:
     data = snapshot_to_dict(sample())
     assert data["format"] == "deescalate.snapshot"
-    assert data["version"] == SNAPSHOT_VERSION == 1
+    assert data["version"] == SNAPSHOT_VERSION == 2
+    assert data["policy"]["name"] == "facts-first"
     assert data["history"][0]["event"]["type"] == "interaction_opened"
     json.dumps(data)  # plain JSON values only
 
@@ -98,10 +99,10 @@ BAD = [
     ("interaction.rejections", True, "interaction.rejections"),
     ("interaction.authority_limit", "lots", "interaction.authority_limit"),
     ("interaction.summary", "text", "interaction.summary"),
-    ("interaction.summary", ["a", 2], "interaction.summary[1]"),
-    ("interaction.facts", {"fault": "boss", "root_cause": ""}, "interaction.facts.fault"),
-    ("interaction.facts", {"fault": "company"}, "interaction.facts.root_cause"),
-    ("interaction.agreed_remedy", {"description": "x", "value": -1}, "interaction.agreed_remedy.value"),
+    ("interaction.summary", ["a", 2], "interaction.summary"),
+    ("interaction.facts", {"fault": "boss", "root_cause": ""}, "interaction.facts"),
+    ("interaction.facts", {"fault": "company"}, "interaction.facts"),
+    ("interaction.agreed_remedy", {"description": "x", "value": -1}, "interaction.agreed_remedy"),
     ("interaction.interaction_id", "OTHER", "interaction.interaction_id"),
     ("interaction.fact_source_count", 9, "interaction.fact_source_count"),
     ("interaction.wave_open", True, "interaction.wave_open"),
@@ -111,8 +112,8 @@ BAD = [
     ("history.1.event.intensity", 99, "history[1].event.intensity"),
     ("history.1.event.at", "2026-03-02T09:00:00", "history[1].event.at"),
     ("history.1.findings", None, "history[1].findings"),
-    ("history.2.findings.0.severity", "fatal", "history[2].findings[0].severity"),
-    ("history.2.findings.0", {"rule": "x"}, "history[2].findings[0].severity"),
+    ("history.2.findings.0.severity", "fatal", "history[2].findings"),
+    ("history.2.findings.0", {"rule": "x"}, "history[2].findings"),
     ("history.3.event", {"type": "interaction_opened", "at": "2026-03-02T09:00:00Z", "interaction_id": "T-1"}, "history[3].event.type"),
     ("history.3.event.event_id", "e1", "history[3].event.event_id"),
 ]

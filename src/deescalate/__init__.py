@@ -13,7 +13,17 @@ base; ``deescalate.assertions`` has test assertions; the pytest plugin is
 from ._apply import Mode, Outcome, Status, apply, open_interaction, replay
 from ._builtin_rules import BUILTIN_RULES, INVALID_TRANSITION
 from ._codec import dump_event, event_from_dict, event_to_dict, parse_event
-from ._errors import DeescalateError, EventError, PolicyError, SnapshotError
+from ._errors import (
+    ArgumentError,
+    ArgumentTypeError,
+    ArgumentValueError,
+    DeescalateError,
+    EventError,
+    HistoryIndexError,
+    PolicyError,
+    RuleError,
+    SnapshotError,
+)
 from ._events import (
     EVENT_CLASSES,
     AbuseObserved,
@@ -74,6 +84,9 @@ __all__ = [
     "AbuseWarningGiven",
     "ApologyOffered",
     "ApologyScope",
+    "ArgumentError",
+    "ArgumentTypeError",
+    "ArgumentValueError",
     "ConcernsAcknowledged",
     "ConversationEnded",
     "CustomerVented",
@@ -90,6 +103,7 @@ __all__ = [
     "Finding",
     "FollowUpCompleted",
     "History",
+    "HistoryIndexError",
     "Interaction",
     "InteractionOpened",
     "Line",
@@ -108,6 +122,7 @@ __all__ = [
     "Review",
     "ReviewedFinding",
     "Rule",
+    "RuleError",
     "Severity",
     "SnapshotError",
     "Stage",

@@ -5,11 +5,14 @@ interaction and the event's findings. It reads no clock and touches no file; tim
 arrives inside events. The steps, in order:
 
 1. a duplicate delivery (an ``event_id`` already applied) is ignored, no finding;
-2. an event the stage graph does not allow here is *invalid*: one
+2. an event earlier than the last applied one is *late*: ignored, no finding, so
+   a history is always in time order;
+3. an event the stage graph does not allow here is *invalid*: one
    ``invalid-transition`` finding, nothing changes, in every mode;
-3. the policy's rules for the event's type judge it, against the interaction as
-   it was before the event;
-4. strict mode refuses an event with any violation (nothing changes); otherwise the
+4. the policy's rules for the event's type judge it, against the interaction as
+   it was before the event (a rule whose code raises stops everything with a
+   :class:`~deescalate.RuleError` naming it);
+5. strict mode refuses an event with any violation (nothing changes); otherwise the
    event is applied: stage moved, effects applied, event and findings logged.
 """
 
@@ -22,13 +25,13 @@ import attrs
 
 from ._builtin_rules import INVALID_TRANSITION
 from ._effects import EFFECTS
-from ._errors import EventError
+from ._errors import ArgumentTypeError, ArgumentValueError, EventError, PolicyError, describe
 from ._events import Event, InteractionOpened
 from ._findings import Finding, Severity
 from ._history import History
 from ._interaction import Interaction, evolved
 from ._machine import ROUTES, Route
-from ._policy import FACTS_FIRST, Policy
+from ._policy import BUILTIN_POLICIES, FACTS_FIRST, Policy
 from ._stages import Stage
 
 
@@ -51,6 +54,8 @@ class Status(StrEnum):
     INVALID = "invalid"
     #: Its ``event_id`` was already applied; ignored without a finding.
     DUPLICATE = "duplicate"
+    #: Earlier than the last applied event: out of time order, ignored without a finding.
+    LATE = "late"
 
 
 @attrs.frozen
@@ -72,6 +77,11 @@ class Outcome:
         return self.status is Status.REFUSED or self.status is Status.INVALID
 
     @property
+    def late(self) -> bool:
+        """True when the event was ignored for being earlier than the last applied one."""
+        return self.status is Status.LATE
+
+    @property
     def violations(self) -> tuple[Finding, ...]:
         """The findings of severity violation."""
         return tuple(f for f in self.findings if f.severity is Severity.VIOLATION)
@@ -82,11 +92,68 @@ class Outcome:
         return tuple(f for f in self.findings if f.severity is Severity.WARNING)
 
 
+_MODES: dict[object, Mode] = {mode: mode for mode in Mode}
+
+
+def checked_mode(mode: object) -> Mode:
+    """``mode`` as a :class:`Mode`: a member or its exact name, anything else raises.
+
+    A typo in a configuration (``"STRICT"``, ``"guard"``, ``None``) must not quietly
+    turn the guard off, so nothing else is taken for advisory.
+    """
+    if isinstance(mode, str):  # Mode members are strings too
+        found = _MODES.get(mode)
+        if found is not None:
+            return found
+        raise ArgumentValueError(
+            "mode", f"must be Mode.STRICT or Mode.ADVISORY ('strict' or 'advisory'), got {describe(mode)}"
+        )
+    raise ArgumentTypeError(
+        "mode", f"must be Mode.STRICT or Mode.ADVISORY ('strict' or 'advisory'), got {describe(mode)}"
+    )
+
+
+def checked_policy(policy: object) -> Policy:
+    """``policy`` as a :class:`Policy`: a policy, or the name of a built-in one; anything else raises."""
+    if isinstance(policy, Policy):
+        return policy
+    if isinstance(policy, str):
+        found = BUILTIN_POLICIES.get(policy)
+        if found is not None:
+            return found
+        names = ", ".join(BUILTIN_POLICIES)
+        raise PolicyError(
+            f"unknown policy {describe(policy)}: pass a Policy, or the name of a built-in one ({names})"
+        )
+    raise ArgumentTypeError("policy", f"must be a Policy (or a built-in policy's name), got {describe(policy)}")
+
+
+def checked_event(event: object, argument: str = "event") -> Event:
+    """``event`` if it is an event; a dict or anything else raises, saying how to get one."""
+    if isinstance(event, Event):
+        return event
+    hint = " (build one from JSON with event_from_dict)" if isinstance(event, dict | str | bytes) else ""
+    raise ArgumentTypeError(argument, f"must be an Event{hint}, got {describe(event)}")
+
+
+def checked_interaction(interaction: object) -> Interaction:
+    """``interaction`` if it is an :class:`Interaction`, else a typed error."""
+    if isinstance(interaction, Interaction):
+        return interaction
+    raise ArgumentTypeError(
+        "interaction",
+        f"must be an Interaction (from open_interaction, apply or load_snapshot), got {describe(interaction)}",
+    )
+
+
 def open_interaction(event: InteractionOpened, policy: Policy = FACTS_FIRST) -> Interaction:
     """Start an interaction from its ``interaction_opened`` event.
 
     The agent owns it, with the event's ``authority_limit`` or the policy's default.
     """
+    event = checked_event(event)  # type: ignore[assignment]
+    if type(policy) is not Policy:
+        policy = checked_policy(policy)
     if not isinstance(event, InteractionOpened):
         raise EventError("type", f"an interaction starts with interaction_opened, not {event.type}")
     limit = event.authority_limit
@@ -126,7 +193,9 @@ def _why_impossible(interaction: Interaction, event: Event) -> str:
 # Module-level names for the members the hot path reads: an enum member looked up
 # on its class costs a descriptor call each time.
 _STRICT, _VIOLATION = Mode.STRICT, Severity.VIOLATION
+_ADVISORY = Mode.ADVISORY
 _APPLIED, _REFUSED, _INVALID, _DUPLICATE = Status.APPLIED, Status.REFUSED, Status.INVALID, Status.DUPLICATE
+_LATE = Status.LATE
 _VENTING = Stage.VENTING
 _NO_ROUTE: dict[Stage, Route] = {}
 
@@ -139,9 +208,21 @@ def apply(
 ) -> Outcome:
     """Apply ``event`` to ``interaction`` under ``policy`` in ``mode``; never mutates anything.
 
-    Returns the :class:`Outcome`. Only errors of the policy's own custom rules can
-    raise; every well-typed event gets an outcome.
+    Returns the :class:`Outcome`. Every argument is checked: anything but an
+    interaction, an event, a policy (or a built-in policy's name) and a mode (a
+    :class:`Mode` or its exact name) raises an :class:`~deescalate.ArgumentError`
+    or :class:`~deescalate.PolicyError`, so a typo never runs strict mode as
+    advisory. A custom rule whose code raises gives a
+    :class:`~deescalate.RuleError` naming it; every other event gets an outcome.
     """
+    if mode is not _STRICT and mode is not _ADVISORY:
+        mode = checked_mode(mode)
+    if type(policy) is not Policy:
+        policy = checked_policy(policy)
+    if not isinstance(event, Event):
+        checked_event(event)
+    if type(interaction) is not Interaction:
+        checked_interaction(interaction)
     return Outcome(*step(interaction, event, policy, mode))
 
 
@@ -157,6 +238,8 @@ def step(
     event_id = event.event_id
     if event_id is not None and history.has_event_id(event_id):
         return interaction, (), _DUPLICATE
+    if event.at < history.last.at:
+        return interaction, (), _LATE
 
     stage = interaction.stage
     route = ROUTES.get(event.type, _NO_ROUTE).get(stage)
@@ -188,13 +271,23 @@ def replay(events: Iterable[Event], policy: Policy = FACTS_FIRST) -> Interaction
 
     The first event must be ``interaction_opened``; the rest are applied in advisory
     mode, so replaying ``interaction.history`` gives an interaction equal to it.
+    Anything in ``events`` that is not an event raises
+    :class:`~deescalate.ArgumentTypeError`; an event earlier than the one before it
+    raises :class:`~deescalate.EventError` (histories are in time order).
     """
+    if type(policy) is not Policy:
+        policy = checked_policy(policy)
+    if isinstance(events, str | bytes | dict) or not isinstance(events, Iterable):
+        raise ArgumentTypeError("events", f"must be an iterable of events, got {describe(events)}")
     iterator = iter(events)
     first = next(iterator, None)
     if not isinstance(first, InteractionOpened):
         raise EventError("type", "a history starts with interaction_opened")
     interaction = open_interaction(first, policy)
-    advisory = Mode.ADVISORY
-    for event in iterator:
-        interaction = step(interaction, event, policy, advisory)[0]
+    for position, event in enumerate(iterator, 1):
+        if not isinstance(event, Event):
+            checked_event(event, f"events[{position}]")
+        interaction, _, status = step(interaction, event, policy, _ADVISORY)
+        if status is _LATE:
+            raise EventError("at", f"event #{position} is earlier than the one before it: a history is in time order")
     return interaction

@@ -13,6 +13,11 @@ cannot interleave.
 
 The log also answers, for this lineage, where each ``event_id`` (duplicate
 deliveries) and each fact ``source`` (distinct sources heard) first appeared.
+
+Readers never see a log change under them: a reader that iterates one of the
+log's dicts (which another thread may be extending) does so under the same lock
+as appending; readers of its lists need none, because lists only grow and every
+reader stops at its own ``length``.
 A process may hold 100,000 live interactions, so the log stays small: findings
 are stored only once an event has some, the ids of a short log are a list
 scanned in C (smaller than a dict, as quick at that size) that becomes a dict
@@ -26,6 +31,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from typing import overload
 
+from ._errors import HistoryIndexError
 from ._events import Event, FactRecorded
 from ._findings import Finding
 
@@ -150,8 +156,13 @@ class History(Sequence[Event]):
         if index < 0:
             index += self._length
         if not 0 <= index < self._length:
-            raise IndexError("history index out of range")
+            raise HistoryIndexError("index", f"{index} is out of range for a history of {self._length} events")
         return self._log.events[index]
+
+    @property
+    def last(self) -> Event:
+        """The most recently applied event (every history holds its opening at least)."""
+        return self._log.events[self._length - 1]
 
     def __iter__(self) -> Iterator[Event]:
         return itertools.islice(self._log.events, self._length)
@@ -191,7 +202,12 @@ class History(Sequence[Event]):
         """The ``event_id`` of every applied event that had one."""
         ids, length = self._log.ids, self._length
         if isinstance(ids, dict):
-            return frozenset(event_id for event_id, at in ids.items() if at < length)
+            _APPEND.acquire()  # another thread may be adding ids to this dict
+            try:
+                pairs = list(ids.items())
+            finally:
+                _APPEND.release()
+            return frozenset(event_id for event_id, at in pairs if at < length)
         return frozenset(event_id for event_id in ids[:length] if event_id is not None)
 
     def sources(self) -> tuple[str, ...]:
@@ -199,7 +215,12 @@ class History(Sequence[Event]):
         sources = self._log.sources
         if sources is None:
             return ()
-        return tuple(s for s, at in list(sources.items()) if at < self._length)
+        _APPEND.acquire()  # another thread may be adding sources to this dict
+        try:
+            pairs = list(sources.items())
+        finally:
+            _APPEND.release()
+        return tuple(s for s, at in pairs if at < self._length)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, History):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ._builtin_rules import BUILTIN_RULES, INVALID_TRANSITION
-from ._errors import PolicyError
+from ._errors import PolicyError, RuleError
 from ._findings import Finding, Severity
 from ._rules import Params, Rule
 
@@ -91,13 +91,23 @@ class Policy:
         return self._by_event.get(event_type, ())
 
     def judge(self, interaction: Interaction, event: Event) -> tuple[Finding, ...]:
-        """The findings of every rule that looks at ``event``, given the interaction before it."""
+        """The findings of every rule that looks at ``event``, given the interaction before it.
+
+        A rule whose code raises (its check, or filling in its message) is a defect
+        of the policy: it raises :class:`~deescalate.RuleError` naming the rule, the
+        event type and the event's position, with the original exception as cause.
+        """
         params = self.params
         findings: tuple[Finding, ...] = ()
         for item in self._by_event.get(event.type, ()):
-            verdict = item.check(interaction, event, params)
-            if verdict:  # most rules stay quiet: skip Rule.judge's call for them
-                findings += (item._finding(verdict, interaction, event, params),)
+            try:  # free in Python 3.11 until something raises
+                verdict = item.check(interaction, event, params)
+                if verdict:  # most rules stay quiet: skip Rule.judge's call for them
+                    findings += (item._finding(verdict, interaction, event, params),)
+            except Exception as error:
+                raise RuleError(
+                    item.id, event.type, len(interaction.history), RuleError.explain(error)
+                ) from error
         return findings
 
     # -- deriving -------------------------------------------------------------

@@ -1,50 +1,71 @@
-"""Snapshots: an interaction saved as versioned JSON, and loaded back whole or not at all.
+"""Snapshots: an interaction saved as versioned JSON, loaded back only if it tells the truth.
 
-A snapshot holds the interaction's state *and* its history with each event's
-findings, so loading needs no policy and no replay. Everything is validated before
-an interaction is built, and the first problem raises
-:class:`~deescalate.SnapshotError` naming its path (``history[3].event.at``): no
-half-loaded interaction can escape. A snapshot written by a newer version of the
-format is refused with a message saying so. Plain JSON only: no pickle, no eval.
+A snapshot holds the policy the interaction was kept under (its name and
+parameters), the interaction's state, and its history with each event's
+findings. Loading does not take the state on trust: it rebuilds the interaction
+by applying the history's events, one by one, under that policy, and refuses the
+snapshot (:class:`~deescalate.SnapshotError`, naming the path, such as
+``history[3].findings``) if any event is impossible where it stands, out of time
+order or a repeat, if any event's recorded findings are not the ones the policy
+gives it, or if any field of the state differs from the rebuilt one. So an edited
+stage, owner, authority limit or count, and dropped, reordered or impossible
+history entries, are all refused, and what loads is exactly what the history
+produces. Loading under a policy other than the recorded one is refused too.
 
-Format version 1::
+An edit of the history itself that stays consistent (an event removed from the
+end, a fact reworded everywhere) cannot be told from the truth by the data alone.
+Snapshots kept where others can edit them are *signed*: with a key, an HMAC-SHA256
+over the snapshot's canonical JSON is added, and loading with the key refuses any
+change at all. Plain JSON only: no pickle, no eval.
 
-    {"format": "deescalate.snapshot", "version": 1,
+Format version 2 (version 1, which recorded no policy, still loads)::
+
+    {"format": "deescalate.snapshot", "version": 2,
+     "policy": {"name": "facts-first", "params": {"authority_limit": 100, ...}},
      "interaction": {"interaction_id": "T-1", "stage": "venting", ...},
      "history": [{"event": {<contract JSON>}, "findings": [{"rule": ..., "severity": ...,
-                  "message": ...}]}, ...]}
+                  "message": ...}]}, ...],
+     "signature": "hmac-sha256:..."}            <- only when signed
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
-import math
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
+import attrs
+
+from ._apply import Mode, Status, checked_interaction, checked_policy, open_interaction, step
 from ._codec import compact_json, event_from_dict, event_to_dict
-from ._errors import EventError, SnapshotError
-from ._events import Event, Fault, InteractionOpened
-from ._findings import Finding, Severity
-from ._history import History
-from ._interaction import Facts, Interaction, Remedy
-from ._stages import Stage
+from ._errors import ArgumentTypeError, ArgumentValueError, EventError, RuleError, SnapshotError, describe, one_line
+from ._events import Event, InteractionOpened
+from ._findings import Finding
+from ._interaction import Interaction, Remedy
+from ._policy import BUILTIN_POLICIES, FACTS_FIRST, Policy
+from ._rules import Params
 
 FORMAT = "deescalate.snapshot"
 #: The snapshot format version this library writes, and the newest it reads.
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2
+_SIGNED = "hmac-sha256:"
+_PARAMS = tuple(field.name for field in attrs.fields(Params))
 
-T = TypeVar("T")
+#: A key for signing: bytes, or text (taken as UTF-8).
+Key = bytes | str
+
+
+# -- writing -----------------------------------------------------------------------------
 
 
 def _remedy_dict(remedy: Remedy | None) -> dict[str, Any] | None:
     return None if remedy is None else {"description": remedy.description, "value": remedy.value}
 
 
-def snapshot_to_dict(interaction: Interaction) -> dict[str, Any]:
-    """The snapshot of ``interaction`` as a JSON-ready dict."""
+def _state(interaction: Interaction) -> dict[str, Any]:
     facts = interaction.facts
-    state = {
+    return {
         "interaction_id": interaction.interaction_id,
         "customer_name": interaction.customer_name,
         "stage": interaction.stage.value,
@@ -65,6 +86,23 @@ def snapshot_to_dict(interaction: Interaction) -> dict[str, Any]:
         "abuse_observed": interaction.abuse_observed,
         "abuse_warnings": interaction.abuse_warnings,
     }
+
+
+def _policy_dict(policy: Policy) -> dict[str, Any]:
+    params = policy.params
+    return {"name": policy.name, "params": {name: getattr(params, name) for name in _PARAMS}}
+
+
+def snapshot_to_dict(
+    interaction: Interaction, policy: Policy | str = FACTS_FIRST, *, key: Key | None = None
+) -> dict[str, Any]:
+    """The snapshot of ``interaction``, kept under ``policy``, as a JSON-ready dict.
+
+    With ``key`` the snapshot is signed: loading it then needs the same key, and
+    refuses any change made to it.
+    """
+    interaction = checked_interaction(interaction)
+    policy = checked_policy(policy)
     history = [
         {
             "event": event_to_dict(event),
@@ -75,235 +113,278 @@ def snapshot_to_dict(interaction: Interaction) -> dict[str, Any]:
         }
         for event, findings in interaction.history.entries()
     ]
-    return {"format": FORMAT, "version": SNAPSHOT_VERSION, "interaction": state, "history": history}
+    data: dict[str, Any] = {
+        "format": FORMAT,
+        "version": SNAPSHOT_VERSION,
+        "policy": _policy_dict(policy),
+        "interaction": _state(interaction),
+        "history": history,
+    }
+    if key is not None:
+        data["signature"] = _signature(data, _key(key))
+    return data
 
 
-def dump_snapshot(interaction: Interaction) -> str:
-    """The snapshot of ``interaction`` as JSON text."""
-    return compact_json(snapshot_to_dict(interaction))
+def dump_snapshot(
+    interaction: Interaction, policy: Policy | str = FACTS_FIRST, *, key: Key | None = None
+) -> str:
+    """The snapshot of ``interaction``, kept under ``policy``, as compact JSON text (signed with ``key``)."""
+    return compact_json(snapshot_to_dict(interaction, policy, key=key))
 
 
-# -- reading ---------------------------------------------------------------------------
+# -- signing -----------------------------------------------------------------------------
 
 
-def _get(data: dict[str, Any], key: str, path: str) -> Any:
-    """``data[key]``, where ``data`` is at ``path`` ("" at the top); paths are built only to fail."""
-    if key not in data:
-        raise SnapshotError(f"{path}.{key}" if path else key, "is missing")
-    return data[key]
+def _key(key: object) -> bytes:
+    if isinstance(key, str):
+        key = key.encode("utf-8", "surrogatepass")
+    if not isinstance(key, bytes | bytearray | memoryview):
+        raise ArgumentTypeError("key", f"must be bytes or a string, got {describe(key)}")
+    if not len(key):
+        raise ArgumentValueError("key", "must not be empty: an empty key signs nothing")
+    return bytes(key)
+
+
+def _signature(data: dict[str, Any], key: bytes) -> str:
+    """The signature of ``data`` (all but its own ``signature``), over its canonical JSON.
+
+    Canonical: keys sorted, no spaces, so a store that reorders keys or reformats
+    the text (a JSON column, a pretty-printer) keeps a signed snapshot valid.
+    """
+    unsigned = {name: value for name, value in data.items() if name != "signature"}
+    try:
+        body = json.dumps(unsigned, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (ValueError, TypeError, RecursionError):
+        raise SnapshotError("snapshot", "holds values that JSON cannot carry") from None
+    digest = hmac.new(key, body.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+    return _SIGNED + digest
+
+
+def _check_signature(top: dict[str, Any], key: Key | None) -> None:
+    signature = top.get("signature")
+    if key is None:
+        if signature is not None:
+            raise SnapshotError("signature", "the snapshot is signed: pass its key to load it")
+        return
+    secret = _key(key)
+    if signature is None:
+        raise SnapshotError("signature", "is missing: with a key, only snapshots signed with it load")
+    if not isinstance(signature, str) or not hmac.compare_digest(
+        signature.encode("utf-8", "surrogatepass"), _signature(top, secret).encode()
+    ):
+        raise SnapshotError(
+            "signature", "does not match: the snapshot was changed after it was signed, or signed with another key"
+        )
+
+
+# -- reading -----------------------------------------------------------------------------
+
+
+def _get(data: dict[str, Any], name: str, path: str) -> Any:
+    """``data[name]``, where ``data`` is at ``path`` ("" at the top); paths are built only to fail."""
+    if name not in data:
+        raise SnapshotError(f"{path}.{name}" if path else name, "is missing")
+    return data[name]
 
 
 def _object(value: Any, path: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
+    if type(value) is not dict:
         raise SnapshotError(path, f"must be an object, got {type(value).__name__}")
     return value
 
 
 def _list(value: Any, path: str) -> list[Any]:
-    if not isinstance(value, list):
+    if type(value) is not list:
         raise SnapshotError(path, f"must be a list, got {type(value).__name__}")
     return value
 
 
-def _text(value: Any, path: str) -> str:
-    if not isinstance(value, str):
-        raise SnapshotError(path, f"must be a string, got {value!r}")
-    return value
+def _same(expected: Any, given: Any) -> bool:
+    """True when JSON value ``given`` is ``expected``: equal, and of the same JSON kind.
+
+    Python's ``==`` takes ``1`` for ``true`` and ``[]`` never for ``{}``; a snapshot
+    says exactly what it means, so ``true`` is not ``1`` here (but ``100`` is ``100.0``).
+    """
+    kind, other = type(expected), type(given)
+    if kind is dict:
+        return other is dict and expected.keys() == given.keys() and all(
+            _same(value, given[name]) for name, value in expected.items()
+        )
+    if kind is list:
+        return other is list and len(expected) == len(given) and all(map(_same, expected, given))
+    if kind is bool or other is bool:
+        return kind is other and expected == given
+    if kind is int or kind is float:
+        return (other is int or other is float) and expected == given
+    return kind is other and expected == given
 
 
-def _flag(value: Any, path: str) -> bool:
-    if not isinstance(value, bool):
-        raise SnapshotError(path, f"must be true or false, got {value!r}")
-    return value
+def _recorded_policy(top: dict[str, Any], version: int, given: Policy | str | None) -> Policy:
+    """The policy to rebuild the interaction under: the recorded one, which ``given`` must be."""
+    chosen = None if given is None else checked_policy(given)
+    if version == 1:  # version 1 recorded no policy: the caller's, or the default one
+        return chosen or FACTS_FIRST
+    record = _object(_get(top, "policy", ""), "policy")
+    name = _get(record, "name", "policy")
+    if not isinstance(name, str):
+        raise SnapshotError("policy.name", f"must be a string, got {describe(name)}")
+    params = _object(_get(record, "params", "policy"), "policy.params")
+    if chosen is None:
+        chosen = BUILTIN_POLICIES.get(name)
+        if chosen is None:
+            raise SnapshotError(
+                "policy.name",
+                f"{describe(name)} is not a built-in policy: pass the policy the snapshot was saved under",
+            )
+    elif chosen.name != name:
+        raise SnapshotError(
+            "policy.name",
+            f"the snapshot was saved under policy {describe(name)}, not {describe(chosen.name)}: "
+            "a snapshot loads only under its own policy",
+        )
+    for param, value in params.items():
+        if param not in _PARAMS:
+            raise SnapshotError(f"policy.params.{param}", "is not a parameter this deescalate knows")
+        current = getattr(chosen.params, param)
+        if not _same(current, value):
+            raise SnapshotError(
+                f"policy.params.{param}",
+                f"was {describe(value)} when saved, but policy {describe(name)} has {describe(current)}: "
+                "a snapshot loads only under the policy it was saved under",
+            )
+    return chosen
 
 
-def _count(value: Any, path: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise SnapshotError(path, f"must be an integer >= 0, got {value!r}")
-    return value
-
-
-def _amount(value: Any, path: str) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or value < 0
-    ):
-        raise SnapshotError(path, f"must be a finite number >= 0, got {value!r}")
-    return value
-
-
-def _choice(kind: Callable[[str], T], value: Any, path: str) -> T:
-    try:
-        return kind(value)
-    except (ValueError, TypeError):
-        raise SnapshotError(path, f"is not a valid value: {value!r}") from None
-
-
-def _maybe(read: Callable[[Any, str], T]) -> Callable[[Any, str], T | None]:
-    """A reader that also accepts null, for optional fields."""
-
-    def read_optional(value: Any, path: str) -> T | None:
-        return None if value is None else read(value, path)
-
-    return read_optional
-
-
-def _stage(value: Any, path: str) -> Stage:
-    return _choice(Stage, value, path)
-
-
-def _remedy(value: Any, path: str) -> Remedy:
-    data = _object(value, path)
-    return Remedy(
-        _text(_get(data, "description", path), path + ".description"),
-        _amount(_get(data, "value", path), path + ".value"),
-    )
-
-
-def _facts(value: Any, path: str) -> Facts:
-    data = _object(value, path)
-    return Facts(
-        _choice(Fault, _get(data, "fault", path), path + ".fault"),
-        _text(_get(data, "root_cause", path), path + ".root_cause"),
-    )
-
-
-def _summary(value: Any, path: str) -> tuple[str, ...]:
-    return tuple(_text(item, f"{path}[{i}]") for i, item in enumerate(_list(value, path)))
-
-
-def _event(value: Any, entry: str) -> Event:
-    """The event of the history entry at path ``entry``."""
-    if not isinstance(value, dict):
-        _object(value, f"{entry}.event")  # raises, naming the path
+def _event(value: Any, where: str) -> Event:
+    """The event of the history entry at path ``where``."""
+    if type(value) is not dict:
+        _object(value, f"{where}.event")  # raises, naming the path
     try:
         return event_from_dict(value)
     except EventError as error:
-        raise SnapshotError(f"{entry}.event.{error.field}", error.reason) from None
+        raise SnapshotError(f"{where}.event.{error.field}", error.reason) from None
 
 
-def _findings(value: Any, entry: str, event: Event) -> tuple[Finding, ...]:
-    """The findings of the history entry at path ``entry`` (most entries have none)."""
-    if not isinstance(value, list):
-        _list(value, f"{entry}.findings")  # raises, naming the path
-    findings = []
-    for i, item in enumerate(value):
-        where = f"{entry}.findings[{i}]"
-        data = _object(item, where)
-        findings.append(
-            Finding(
-                _text(_get(data, "rule", where), where + ".rule"),
-                _choice(Severity, _get(data, "severity", where), where + ".severity"),
-                _text(_get(data, "message", where), where + ".message"),
-                event.type,
-            )
-        )
-    return tuple(findings)
+def _same_findings(found: tuple[Finding, ...], recorded: Any) -> bool:
+    if type(recorded) is not list or len(recorded) != len(found):
+        return False
+    for finding, item in zip(found, recorded, strict=True):
+        if (
+            type(item) is not dict
+            or item.keys() != {"rule", "severity", "message"}
+            or item["rule"] != finding.rule
+            or item["severity"] != finding.severity.value
+            or item["message"] != finding.message
+        ):
+            return False
+    return True
 
 
-_optional_text = _maybe(_text)
-_optional_summary = _maybe(_summary)
-_optional_facts = _maybe(_facts)
-_optional_remedy = _maybe(_remedy)
+def _findings_text(found: tuple[Finding, ...]) -> str:
+    if not found:
+        return "none"
+    return ", ".join(f"{f.rule} ({f.severity.value})" for f in found)
 
 
-def _history(value: Any) -> History:
-    entries: list[tuple[Event, tuple[Finding, ...]]] = []
-    ids: set[str] = set()
-    for i, item in enumerate(_list(value, "history")):
-        where = f"history[{i}]"
-        data = _object(item, where)
-        event = _event(_get(data, "event", where), where)
-        if (i == 0) != isinstance(event, InteractionOpened):
-            raise SnapshotError(
-                f"{where}.event.type",
-                "the history must start with interaction_opened, and only there",
-            )
-        if event.event_id is not None:
-            if event.event_id in ids:
-                raise SnapshotError(f"{where}.event.event_id", "appears twice in the history")
-            ids.add(event.event_id)
-        findings = _findings(_get(data, "findings", where), where, event)
-        entries.append((event, findings))
+_WHY_NOT_APPLIED = {
+    Status.DUPLICATE: ("event_id", "appears earlier in the history: an event is applied once"),
+    Status.LATE: ("at", "is earlier than the event before it: a history is in time order"),
+}
+
+
+def _rebuilt(entries: list[Any], policy: Policy) -> Interaction:
+    """The interaction the history ``entries`` produce under ``policy``, each entry checked."""
     if not entries:
         raise SnapshotError("history", "must hold the interaction_opened event at least")
-    return History.of(entries)
+    interaction: Interaction | None = None
+    advisory = Mode.ADVISORY
+    applied = Status.APPLIED
+    for position, item in enumerate(entries):
+        where = f"history[{position}]"
+        if type(item) is not dict:
+            _object(item, where)
+        event = _event(_get(item, "event", where), where)
+        recorded = _get(item, "findings", where)
+        if (interaction is None) != isinstance(event, InteractionOpened):
+            raise SnapshotError(
+                f"{where}.event.type", "the history must start with interaction_opened, and only there"
+            )
+        found: tuple[Finding, ...] = ()
+        if isinstance(event, InteractionOpened):
+            interaction = open_interaction(event, policy)
+        else:
+            assert interaction is not None
+            try:
+                interaction, found, status = step(interaction, event, policy, advisory)
+            except RuleError as error:
+                raise error.at(position) from error.__cause__
+            if status is not applied:
+                if status is Status.INVALID:
+                    raise SnapshotError(f"{where}.event.type", f"is impossible where it stands: {found[0].message}")
+                field, reason = _WHY_NOT_APPLIED[status]
+                raise SnapshotError(f"{where}.event.{field}", reason)
+        if type(recorded) is not list:
+            _list(recorded, f"{where}.findings")  # raises, naming the path
+        if (recorded or found) and not _same_findings(found, recorded):
+            raise SnapshotError(
+                f"{where}.findings",
+                f"are not what policy {describe(policy.name)} gives this event (it gives: {_findings_text(found)})",
+            )
+    assert interaction is not None
+    return interaction
 
 
-def snapshot_from_dict(data: Any) -> Interaction:
-    """Load the interaction that a decoded snapshot describes, validating all of it."""
+def _check_state(state: dict[str, Any], interaction: Interaction) -> None:
+    """Refuse a recorded state that differs, in any field, from the one the history gives."""
+    for name, value in _state(interaction).items():
+        given = _get(state, name, "interaction")
+        if not _same(value, given):
+            raise SnapshotError(
+                f"interaction.{name}",
+                f"is {describe(given)}, but the history gives {describe(value)}",
+            )
+
+
+def snapshot_from_dict(
+    data: Any, policy: Policy | str | None = None, *, key: Key | None = None
+) -> Interaction:
+    """Load the interaction that a decoded snapshot describes, if its history bears it out.
+
+    The interaction is rebuilt from the history under the policy the snapshot
+    records (a built-in one is found by name; pass your own as ``policy``, which
+    must be the recorded one). With ``key``, only a snapshot signed with that key
+    loads. Raises :class:`~deescalate.SnapshotError` naming the first problem.
+    """
     top = _object(data, "snapshot")
     if top.get("format") != FORMAT:
-        raise SnapshotError("format", f"must be {FORMAT!r}, got {top.get('format')!r}")
+        raise SnapshotError("format", f"must be {FORMAT!r}, got {describe(top.get('format'))}")
     version = _get(top, "version", "")
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise SnapshotError("version", f"must be a positive integer, got {version!r}")
+    if type(version) is not int or version < 1:
+        raise SnapshotError("version", f"must be a positive integer, got {describe(version)}")
     if version > SNAPSHOT_VERSION:
         raise SnapshotError(
             "version",
             f"snapshot format {version} is newer than this deescalate reads "
             f"({SNAPSHOT_VERSION}); upgrade deescalate to load it",
         )
+    _check_signature(top, key)
+    chosen = _recorded_policy(top, version, policy)
     state = _object(_get(top, "interaction", ""), "interaction")
-    history = _history(_get(top, "history", ""))
-
-    def field(name: str, read: Callable[[Any, str], T]) -> T:
-        return read(_get(state, name, "interaction"), f"interaction.{name}")
-
-    interaction = Interaction(
-        interaction_id=field("interaction_id", _text),
-        customer_name=field("customer_name", _optional_text),
-        stage=field("stage", _stage),
-        wave_open=field("wave_open", _flag),
-        owner=field("owner", _text),
-        authority_limit=field("authority_limit", _amount),
-        rejections=field("rejections", _count),
-        summary=field("summary", _optional_summary),
-        facts=field("facts", _optional_facts),
-        fact_source_count=field("fact_source_count", _count),
-        pending_remedy=field("pending_remedy", _optional_remedy),
-        agreed_remedy=field("agreed_remedy", _optional_remedy),
-        apologized=field("apologized", _flag),
-        progress_reported=field("progress_reported", _flag),
-        manager_requested=field("manager_requested", _flag),
-        abuse_observed=field("abuse_observed", _flag),
-        abuse_warnings=field("abuse_warnings", _count),
-        history=history,
-    )
-    _check_consistent(interaction)
+    interaction = _rebuilt(_list(_get(top, "history", ""), "history"), chosen)
+    _check_state(state, interaction)
     return interaction
 
 
-def _check_consistent(interaction: Interaction) -> None:
-    opened = interaction.history[0]
-    assert isinstance(opened, InteractionOpened)
-    if interaction.interaction_id != opened.interaction_id:
-        raise SnapshotError(
-            "interaction.interaction_id", "differs from the interaction_opened event's"
-        )
-    if interaction.wave_open and interaction.stage is not Stage.VENTING:
-        raise SnapshotError("interaction.wave_open", "a wave can only be open in venting")
-    if interaction.fact_source_count != len(interaction.fact_sources):
-        raise SnapshotError(
-            "interaction.fact_source_count", "differs from the sources recorded in the history"
-        )
-    pending = interaction.pending_remedy is not None
-    if interaction.stage is Stage.REMEDY_PROPOSED and not pending:
-        raise SnapshotError("interaction.pending_remedy", "stage remedy_proposed needs one")
-    if pending and interaction.stage not in (Stage.REMEDY_PROPOSED, Stage.ENDED):
-        raise SnapshotError(
-            "interaction.pending_remedy", f"no remedy can be pending at stage {interaction.stage}"
-        )
-
-
-def load_snapshot(text: str | bytes) -> Interaction:
-    """Load an interaction from snapshot JSON text (see :func:`dump_snapshot`)."""
+def load_snapshot(
+    text: str | bytes, policy: Policy | str | None = None, *, key: Key | None = None
+) -> Interaction:
+    """Load an interaction from snapshot JSON text (see :func:`dump_snapshot` and :func:`snapshot_from_dict`)."""
+    if not isinstance(text, str | bytes | bytearray):
+        raise ArgumentTypeError("text", f"must be snapshot JSON text (str or bytes), got {describe(text)}")
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise SnapshotError("snapshot", "is nested too deeply to be a snapshot") from None
     except ValueError as error:
-        raise SnapshotError("snapshot", f"is not valid JSON ({error})") from None
-    return snapshot_from_dict(data)
-
-
+        raise SnapshotError("snapshot", f"is not valid JSON ({one_line(str(error))})") from None
+    return snapshot_from_dict(data, policy, key=key)
