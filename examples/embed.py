@@ -30,13 +30,13 @@ def handle_delivery(ticket: str, payload: dict[str, Any]) -> tuple[int, dict[str
 
     if isinstance(event, d.InteractionOpened):
         interaction = d.open_interaction(event, POLICY)
-        STORE[ticket] = d.dump_snapshot(interaction)
+        STORE[ticket] = d.dump_snapshot(interaction, POLICY)
         return 201, {"stage": interaction.stage.value}
 
-    interaction = d.load_snapshot(STORE[ticket])
+    interaction = d.load_snapshot(STORE[ticket], POLICY)  # rebuilt from its history, checked
     outcome = d.apply(interaction, event, POLICY, d.Mode.STRICT)
     if outcome.applied:
-        STORE[ticket] = d.dump_snapshot(outcome.interaction)
+        STORE[ticket] = d.dump_snapshot(outcome.interaction, POLICY)
     body: dict[str, Any] = {
         "status": outcome.status.value,
         "stage": outcome.interaction.stage.value,
@@ -65,7 +65,7 @@ def main() -> int:
             print(f"     {finding['severity']}: {finding['rule']}: {finding['message']}")
             print(f"     instead: {finding['instead']}")
 
-    final = d.load_snapshot(STORE["T-1003"])
+    final = d.load_snapshot(STORE["T-1003"], POLICY)
     print(f"final stage: {final.stage.value}, owner: {final.owner}, events applied: {len(final.history)}")
     assert d.replay(final.history, POLICY) == final  # the history is the whole truth
     return 0

@@ -296,42 +296,55 @@ def _rebuilt(entries: list[Any], policy: Policy) -> Interaction:
     """The interaction the history ``entries`` produce under ``policy``, each entry checked."""
     if not entries:
         raise SnapshotError("history", "must hold the interaction_opened event at least")
-    interaction: Interaction | None = None
-    advisory = Mode.ADVISORY
-    applied = Status.APPLIED
-    for position, item in enumerate(entries):
-        where = f"history[{position}]"
-        if type(item) is not dict:
-            _object(item, where)
-        event = _event(_get(item, "event", where), where)
-        recorded = _get(item, "findings", where)
-        if (interaction is None) != isinstance(event, InteractionOpened):
-            raise SnapshotError(
-                f"{where}.event.type", "the history must start with interaction_opened, and only there"
-            )
-        found: tuple[Finding, ...] = ()
-        if isinstance(event, InteractionOpened):
-            interaction = open_interaction(event, policy)
-        else:
-            assert interaction is not None
-            try:
-                interaction, found, status = step(interaction, event, policy, advisory)
-            except RuleError as error:
-                raise error.at(position) from error.__cause__
-            if status is not applied:
-                if status is Status.INVALID:
-                    raise SnapshotError(f"{where}.event.type", f"is impossible where it stands: {found[0].message}")
-                field, reason = _WHY_NOT_APPLIED[status]
-                raise SnapshotError(f"{where}.event.{field}", reason)
-        if type(recorded) is not list:
-            _list(recorded, f"{where}.findings")  # raises, naming the path
-        if (recorded or found) and not _same_findings(found, recorded):
-            raise SnapshotError(
-                f"{where}.findings",
-                f"are not what policy {describe(policy.name)} gives this event (it gives: {_findings_text(found)})",
-            )
-    assert interaction is not None
+    first = entries[0]
+    where = "history[0]"
+    opening = _event(_get(_object(first, where), "event", where), where)
+    if not isinstance(opening, InteractionOpened):
+        raise SnapshotError(f"{where}.event.type", "the history must start with interaction_opened, and only there")
+    interaction = open_interaction(opening, policy)
+    _check_findings((), _get(first, "findings", where), 0, policy)
+    advisory, applied = Mode.ADVISORY, Status.APPLIED
+    for position in range(1, len(entries)):  # the hot loop of every load: paths are built only to fail
+        item = entries[position]
+        if type(item) is not dict or "event" not in item or "findings" not in item:
+            where = f"history[{position}]"
+            _get(_object(item, where), "event", where)
+            _get(item, "findings", where)
+        value = item["event"]
+        try:
+            event = event_from_dict(value)
+        except EventError as error:
+            raise SnapshotError(f"history[{position}].event.{error.field}", error.reason) from None
+        if type(value) is not dict or isinstance(event, InteractionOpened):
+            where = f"history[{position}]"
+            _object(value, f"{where}.event")
+            raise SnapshotError(f"{where}.event.type", "the history must start with interaction_opened, and only there")
+        try:
+            interaction, found, status = step(interaction, event, policy, advisory)
+        except RuleError as error:
+            raise error.at(position) from error.__cause__
+        if status is not applied:
+            where = f"history[{position}]"
+            if status is Status.INVALID:
+                raise SnapshotError(f"{where}.event.type", f"is impossible where it stands: {found[0].message}")
+            field, reason = _WHY_NOT_APPLIED[status]
+            raise SnapshotError(f"{where}.event.{field}", reason)
+        recorded = item["findings"]
+        if found or type(recorded) is not list or recorded:
+            _check_findings(found, recorded, position, policy)
     return interaction
+
+
+def _check_findings(found: tuple[Finding, ...], recorded: Any, position: int, policy: Policy) -> None:
+    """Refuse the recorded findings of entry ``position`` unless they are ``found``."""
+    where = f"history[{position}].findings"
+    if type(recorded) is not list:
+        _list(recorded, where)  # raises, naming the path
+    if not _same_findings(found, recorded):
+        raise SnapshotError(
+            where,
+            f"are not what policy {describe(policy.name)} gives this event (it gives: {_findings_text(found)})",
+        )
 
 
 def _check_state(state: dict[str, Any], interaction: Interaction) -> None:
