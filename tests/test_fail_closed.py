@@ -35,6 +35,9 @@ from deescalate import (
     review,
     rule,
 )
+from deescalate import (
+    EventError as d_EventError,
+)
 from deescalate.testing import events as any_events
 
 # -- arguments ------------------------------------------------------------------------------
@@ -42,7 +45,7 @@ from deescalate.testing import events as any_events
 
 @pytest.mark.parametrize("mode", ["STRICT", "Strict", " strict", "guard", "", "advisory "])
 def test_a_mode_name_that_is_not_exact_raises_a_value_error(mode: str) -> None:
-    with pytest.raises(ArgumentValueError, match="must be Mode.STRICT or Mode.ADVISORY") as error:
+    with pytest.raises(ArgumentValueError, match=r"must be Mode\.STRICT or Mode\.ADVISORY") as error:
         apply(run(["customer_vented"]), ev("remedy_proposed"), FACTS_FIRST, mode)  # type: ignore[arg-type]
     assert isinstance(error.value, ValueError) and isinstance(error.value, DeescalateError)
     assert error.value.argument == "mode"
@@ -316,7 +319,7 @@ def test_readers_never_see_the_log_change_under_them() -> None:
                 base.history.findings()
                 list(base.history.entries())
                 assert base.history.has_event_id("e3")
-        except BaseException as error:  # noqa: BLE001 - any failure is the finding
+        except BaseException as error:
             errors.append(error)
 
     old = sys.getswitchinterval()
@@ -341,3 +344,15 @@ def test_json_numbers_in_outcomes_survive() -> None:
     # A sanity check that an applied event's JSON is unchanged by the checks above.
     event = ev("remedy_proposed", value=12.5)
     assert json.loads(dump_event(event))["value"] == 12.5
+
+
+def test_assertions_refuse_events_out_of_time_order_instead_of_dropping_them() -> None:
+    from deescalate.assertions import assert_clean
+
+    start = opened()
+    vented, empathy = events(["customer_vented", "empathy_expressed"])
+    with pytest.raises(d_EventError, match="earlier than the previous") as error:
+        assert_clean([start, empathy, vented])
+    assert error.value.line == 3
+    with pytest.raises(ArgumentTypeError, match=r"transcript\[1\]"):
+        assert_clean([start, {"type": "customer_vented"}])  # type: ignore[list-item]

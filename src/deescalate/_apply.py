@@ -125,7 +125,9 @@ def checked_policy(policy: object) -> Policy:
         raise PolicyError(
             f"unknown policy {describe(policy)}: pass a Policy, or the name of a built-in one ({names})"
         )
-    raise ArgumentTypeError("policy", f"must be a Policy (or a built-in policy's name), got {describe(policy)}")
+    raise ArgumentTypeError(
+        "policy", f"must be a Policy (or a built-in policy's name), got {describe(policy)}"
+    )
 
 
 def checked_event(event: object, argument: str = "event") -> Event:
@@ -142,7 +144,8 @@ def checked_interaction(interaction: object) -> Interaction:
         return interaction
     raise ArgumentTypeError(
         "interaction",
-        f"must be an Interaction (from open_interaction, apply or load_snapshot), got {describe(interaction)}",
+        "must be an Interaction (from open_interaction, apply or load_snapshot), "
+        f"got {describe(interaction)}",
     )
 
 
@@ -289,5 +292,7 @@ def replay(events: Iterable[Event], policy: Policy = FACTS_FIRST) -> Interaction
             checked_event(event, f"events[{position}]")
         interaction, _, status = step(interaction, event, policy, _ADVISORY)
         if status is _LATE:
-            raise EventError("at", f"event #{position} is earlier than the one before it: a history is in time order")
+            raise EventError(
+                "at", f"event #{position} is earlier than the one before it: a history is in time order"
+            )
     return interaction

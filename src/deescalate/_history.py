@@ -31,7 +31,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from typing import overload
 
-from ._errors import HistoryIndexError
+from ._errors import ArgumentTypeError, HistoryIndexError, describe
 from ._events import Event, FactRecorded
 from ._findings import Finding
 
@@ -105,6 +105,12 @@ class _Log:
         return log
 
 
+def _index(value: object) -> int:
+    if isinstance(value, int):  # a bool, or an int subclass
+        return int(value)
+    raise ArgumentTypeError("index", f"a history is indexed by integers or slices, got {describe(value)}")
+
+
 class History(Sequence[Event]):
     """The events applied to an interaction, in order, each with its findings.
 
@@ -153,10 +159,14 @@ class History(Sequence[Event]):
     def __getitem__(self, index: int | slice) -> Event | Sequence[Event]:
         if isinstance(index, slice):
             return tuple(self._log.events[: self._length][index])
+        if type(index) is not int:
+            index = _index(index)
         if index < 0:
             index += self._length
         if not 0 <= index < self._length:
-            raise HistoryIndexError("index", f"{index} is out of range for a history of {self._length} events")
+            raise HistoryIndexError(
+                "index", f"{index} is out of range for a history of {self._length} events"
+            )
         return self._log.events[index]
 
     @property

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ._builtin_rules import BUILTIN_RULES, INVALID_TRANSITION
-from ._errors import PolicyError, RuleError
+from ._errors import PolicyError, RuleError, describe
 from ._findings import Finding, Severity
 from ._rules import Params, Rule
 
@@ -26,21 +26,29 @@ _STRUCTURAL = INVALID_TRANSITION.id
 
 
 def _name(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise PolicyError(f"a policy's name must be a non-empty string, got {value!r}")
+    if not isinstance(value, str) or not value.strip() or not value.isprintable():
+        raise PolicyError(f"a policy's name must be a non-empty printable string, got {describe(value)}")
 
 
 def _rules(value: Iterable[Rule]) -> tuple[Rule, ...]:
+    if isinstance(value, str | bytes | dict) or not isinstance(value, Iterable):
+        raise PolicyError(f"a policy's rules must be a sequence of Rule values, got {describe(value)}")
     rules = tuple(value)
     for item in rules:
         if not isinstance(item, Rule):
-            raise PolicyError(f"a policy's rules must be Rule values, got {item!r}")
+            raise PolicyError(f"a policy's rules must be Rule values, got {describe(item)}")
     return rules
 
 
 def _params(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, Params):
-        raise PolicyError(f"a policy's params must be a Params value, got {value!r}")
+        raise PolicyError(f"a policy's params must be a Params value, got {describe(value)}")
+
+
+def _rule_id(value: object) -> str:
+    if not isinstance(value, str):
+        raise PolicyError(f"a rule id must be a string, got {describe(value)}")
+    return value
 
 
 @attrs.frozen
@@ -79,12 +87,13 @@ class Policy:
 
     def rule(self, rule_id: str) -> Rule:
         """The rule with this id (including the structural ``invalid-transition``)."""
+        rule_id = _rule_id(rule_id)
         if rule_id == _STRUCTURAL:
             return INVALID_TRANSITION
         for item in self.rules:
             if item.id == rule_id:
                 return item
-        raise PolicyError(f"policy {self.name!r} has no rule {rule_id!r}")
+        raise PolicyError(f"policy {self.name!r} has no rule {describe(rule_id)}")
 
     def rules_for(self, event_type: str) -> tuple[Rule, ...]:
         """The rules that look at events of ``event_type``, in policy order."""
@@ -133,7 +142,7 @@ class Policy:
 
     def without(self, *rule_ids: str) -> Policy:
         """This policy without the named rules."""
-        for rule_id in rule_ids:
+        for rule_id in map(_rule_id, rule_ids):
             self.rule(rule_id)  # raises for an unknown id
             if rule_id == _STRUCTURAL:
                 raise PolicyError(f"{_STRUCTURAL} is part of every policy and cannot be dropped")
@@ -141,7 +150,7 @@ class Policy:
 
     def regraded(self, rule_id: str, severity: Severity | str) -> Policy:
         """This policy with one rule's severity changed."""
-        if rule_id == _STRUCTURAL:
+        if _rule_id(rule_id) == _STRUCTURAL:
             raise PolicyError(f"{_STRUCTURAL} is always a violation")
         self.rule(rule_id)
         return attrs.evolve(

@@ -39,7 +39,15 @@ import attrs
 
 from ._apply import Mode, Status, checked_interaction, checked_policy, open_interaction, step
 from ._codec import compact_json, event_from_dict, event_to_dict
-from ._errors import ArgumentTypeError, ArgumentValueError, EventError, RuleError, SnapshotError, describe, one_line
+from ._errors import (
+    ArgumentTypeError,
+    ArgumentValueError,
+    EventError,
+    RuleError,
+    SnapshotError,
+    describe,
+    one_line,
+)
 from ._events import Event, InteractionOpened
 from ._findings import Finding
 from ._interaction import Interaction, Remedy
@@ -153,7 +161,9 @@ def _signature(data: dict[str, Any], key: bytes) -> str:
     """
     unsigned = {name: value for name, value in data.items() if name != "signature"}
     try:
-        body = json.dumps(unsigned, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        body = json.dumps(
+            unsigned, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        )
     except (ValueError, TypeError, RecursionError):
         raise SnapshotError("snapshot", "holds values that JSON cannot carry") from None
     digest = hmac.new(key, body.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
@@ -173,7 +183,8 @@ def _check_signature(top: dict[str, Any], key: Key | None) -> None:
         signature.encode("utf-8", "surrogatepass"), _signature(top, secret).encode()
     ):
         raise SnapshotError(
-            "signature", "does not match: the snapshot was changed after it was signed, or signed with another key"
+            "signature",
+            "does not match: the snapshot was changed after it was signed, or signed with another key",
         )
 
 
@@ -286,6 +297,7 @@ def _findings_text(found: tuple[Finding, ...]) -> str:
     return ", ".join(f"{f.rule} ({f.severity.value})" for f in found)
 
 
+_OPENING_FIRST = "the history must start with interaction_opened, and only there"
 _WHY_NOT_APPLIED = {
     Status.DUPLICATE: ("event_id", "appears earlier in the history: an event is applied once"),
     Status.LATE: ("at", "is earlier than the event before it: a history is in time order"),
@@ -300,7 +312,7 @@ def _rebuilt(entries: list[Any], policy: Policy) -> Interaction:
     where = "history[0]"
     opening = _event(_get(_object(first, where), "event", where), where)
     if not isinstance(opening, InteractionOpened):
-        raise SnapshotError(f"{where}.event.type", "the history must start with interaction_opened, and only there")
+        raise SnapshotError(f"{where}.event.type", _OPENING_FIRST)
     interaction = open_interaction(opening, policy)
     _check_findings((), _get(first, "findings", where), 0, policy)
     advisory, applied = Mode.ADVISORY, Status.APPLIED
@@ -318,7 +330,7 @@ def _rebuilt(entries: list[Any], policy: Policy) -> Interaction:
         if type(value) is not dict or isinstance(event, InteractionOpened):
             where = f"history[{position}]"
             _object(value, f"{where}.event")
-            raise SnapshotError(f"{where}.event.type", "the history must start with interaction_opened, and only there")
+            raise SnapshotError(f"{where}.event.type", _OPENING_FIRST)
         try:
             interaction, found, status = step(interaction, event, policy, advisory)
         except RuleError as error:
@@ -326,7 +338,8 @@ def _rebuilt(entries: list[Any], policy: Policy) -> Interaction:
         if status is not applied:
             where = f"history[{position}]"
             if status is Status.INVALID:
-                raise SnapshotError(f"{where}.event.type", f"is impossible where it stands: {found[0].message}")
+                reason = f"is impossible where it stands: {found[0].message}"
+                raise SnapshotError(f"{where}.event.type", reason)
             field, reason = _WHY_NOT_APPLIED[status]
             raise SnapshotError(f"{where}.event.{field}", reason)
         recorded = item["findings"]
@@ -343,7 +356,8 @@ def _check_findings(found: tuple[Finding, ...], recorded: Any, position: int, po
     if not _same_findings(found, recorded):
         raise SnapshotError(
             where,
-            f"are not what policy {describe(policy.name)} gives this event (it gives: {_findings_text(found)})",
+            f"are not what policy {describe(policy.name)} gives this event "
+            f"(it gives: {_findings_text(found)})",
         )
 
 
@@ -391,7 +405,7 @@ def snapshot_from_dict(
 def load_snapshot(
     text: str | bytes, policy: Policy | str | None = None, *, key: Key | None = None
 ) -> Interaction:
-    """Load an interaction from snapshot JSON text (see :func:`dump_snapshot` and :func:`snapshot_from_dict`)."""
+    """Load an interaction from snapshot JSON text (see :func:`snapshot_from_dict`)."""
     if not isinstance(text, str | bytes | bytearray):
         raise ArgumentTypeError("text", f"must be snapshot JSON text (str or bytes), got {describe(text)}")
     try:

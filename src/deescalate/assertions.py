@@ -14,7 +14,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from ._apply import Mode
+from ._apply import Mode, checked_event
+from ._errors import EventError
 from ._events import Event
 from ._findings import Severity
 from ._policy import FACTS_FIRST, Policy
@@ -35,9 +36,16 @@ def read_lines(path: str | os.PathLike[str]) -> list[Line]:
 
 
 def _lines(transcript: Transcript) -> list[Line]:
+    """The transcript's lines, checked as a transcript file's would be (events, in time order)."""
     if isinstance(transcript, str | os.PathLike):
         return read_lines(transcript)
-    return [Line(n, n + 1, event) for n, event in enumerate(transcript)]
+    lines: list[Line] = []
+    for n, event in enumerate(transcript):
+        checked_event(event, f"transcript[{n}]")
+        if lines and event.at < lines[-1].event.at:
+            raise EventError("at", f"{event.at.isoformat()} is earlier than the previous event's", n + 1)
+        lines.append(Line(n, n + 1, event))
+    return lines
 
 
 def _scene(lines: Sequence[Line], found: Review, policy: Policy, index: int | None) -> str:
