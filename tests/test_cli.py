@@ -519,6 +519,7 @@ def test_custom_rule_that_raises_exits_2_without_traceback(tmp_path: Path) -> No
 
     err = assert_one_line_error(result)
     assert "the rule itself is broken" in err
+    assert err.startswith("deescalate: line 2: rule 'buggy-rule' failed on empathy_expressed #1: RuntimeError")
 
 
 @pytest.mark.parametrize(

@@ -103,6 +103,15 @@ BAD = [
     ({"type": "conversation_ended", "at": AT, "reason": "bored"}, "reason", "one of"),
     ({"type": "escalated", "at": AT}, "to", "is required"),
     ({"type": "fact_recorded", "at": AT, "source": "a", "detail": "b", "event_id": 5}, "event_id", "string"),
+    # Pathological values: numbers no float holds, lone surrogates, over-precise times, huge quotes.
+    ({"type": "remedy_proposed", "at": AT, "remedy": "x", "value": 10**400}, "value", "too large for a float"),
+    ({"type": "interaction_opened", "at": AT, "interaction_id": "T", "authority_limit": -(10**400)}, "authority_limit", "too large"),
+    ({"type": "customer_vented", "at": AT, "intensity": 10**400}, "intensity", "from 0 to 10"),
+    ({"type": "fact_recorded", "at": AT, "source": "a", "detail": "b\ud800"}, "detail", "lone surrogate"),
+    ({"type": "fact_recorded", "at": AT, "source": "a", "detail": "b", "event_id": "\udfff"}, "event_id", "lone surrogate"),
+    ({"type": "concerns_acknowledged", "at": AT, "summary": ["a", "\udc00"], "used_name": True}, "summary[1]", "lone surrogate"),
+    ({"type": "customer_vented", "at": "2026-03-02T09:00:00.1234567+00:00", "intensity": 1}, "at", "6 fractional digits"),
+    ({"type": "x" * 1_000_000, "at": AT}, "type", "unknown event type 'xxx"),
 ]
 
 
@@ -114,6 +123,7 @@ def test_bad_input_names_the_field(data: dict[str, object], field: str, words: s
     assert words in error.value.reason
     assert error.value.line is None
     assert f"field '{field}'" in str(error.value)
+    assert len(str(error.value)) < 200  # values are quoted cut short
 
 
 @pytest.mark.parametrize("data", [[1, 2], "text", 3, None])

@@ -163,10 +163,9 @@ def test_a_rule_can_be_a_small_class() -> None:
     assert fired(run([], policy), ev("customer_vented", intensity=8), policy) == []
 
 
-def test_a_broken_message_template_falls_back_to_the_raw_message() -> None:
-    odd = Rule("odd", Severity.WARNING, ["empathy_expressed"], lambda i, e, p: True, "{nope.x} happened")
-    policy = Policy("odd", [odd])
-    assert apply(run([], policy), ev("empathy_expressed"), policy).findings[0].message == "{nope.x} happened"
+def test_a_broken_message_template_is_refused_when_the_rule_is_built() -> None:
+    with pytest.raises(PolicyError, match="nope"):
+        Rule("odd", Severity.WARNING, ["empathy_expressed"], lambda i, e, p: True, "{nope.x} happened")
 
 
 @pytest.mark.parametrize(

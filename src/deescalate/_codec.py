@@ -10,6 +10,7 @@ is absent, required fields must be present, and unknown extra fields are ignored
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
@@ -17,7 +18,7 @@ from typing import Any
 
 import attrs
 
-from ._errors import EventError
+from ._errors import ArgumentTypeError, EventError, describe, one_line
 from ._events import EVENT_CLASSES, Event
 
 # For each event type: its class and its fields but ``at`` (every event's first, read
@@ -41,15 +42,28 @@ assert all(attrs.fields(cls)[0].name == "at" for cls in EVENT_CLASSES.values())
 _scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
+# More than six digits after a decimal point (in the time or in a UTC offset with
+# seconds): microseconds are the most a datetime keeps, and fromisoformat silently
+# drops the rest.
+_LONG_FRACTION = re.compile(r"[.,][0-9]{7}")
+# The fewest characters around such a fraction: "20260302T090000.1234567Z" has 24.
+# Shorter timestamps (the usual "2026-03-02T09:00:00Z" has 20) skip the search.
+_SHORTEST_LONG_FRACTION = 22
+
+
 def _timestamp(value: object) -> datetime:
     if not isinstance(value, str):
-        raise EventError("at", f"must be an ISO-8601 timestamp string, got {value!r}")
+        raise EventError("at", f"must be an ISO-8601 timestamp string, got {describe(value)}")
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise EventError("at", f"is not an ISO-8601 timestamp: {value!r}") from None
+        raise EventError("at", f"is not an ISO-8601 timestamp: {describe(value)}") from None
     if moment.tzinfo is None:  # fromisoformat gives a fixed-offset timezone or none at all
-        raise EventError("at", f"has no UTC offset: {value!r} (add Z or +00:00)")
+        raise EventError("at", f"has no UTC offset: {describe(value)} (add Z or +00:00)")
+    if len(value) > _SHORTEST_LONG_FRACTION and _LONG_FRACTION.search(value):
+        raise EventError(
+            "at", f"has more than 6 fractional digits: {describe(value)} (a timestamp keeps microseconds)"
+        )
     return moment
 
 
@@ -57,7 +71,8 @@ def event_from_dict(data: object) -> Event:
     """Build the event that a JSON object (already decoded) describes.
 
     Raises :class:`~deescalate.EventError` naming the field when anything is missing,
-    ill-typed or out of range.
+    ill-typed or out of range. Values are quoted in messages cut short, so hostile
+    input (a megabyte-long ``type``) never ends up in a log whole.
     """
     if not isinstance(data, dict):
         raise EventError("line", f"must be a JSON object, got {type(data).__name__}")
@@ -66,8 +81,8 @@ def event_from_dict(data: object) -> Event:
         raise EventError("type", "is required")
     try:
         cls, fields = _SCHEMA[kind]
-    except (KeyError, TypeError):
-        raise EventError("type", f"unknown event type {kind!r}") from None
+    except Exception:  # not there, unhashable, or a tuple nested too deep to hash
+        raise EventError("type", f"unknown event type {describe(kind)}") from None
     at = data.get("at")
     if at is None:
         raise EventError("at", "is required")
@@ -81,43 +96,85 @@ def event_from_dict(data: object) -> Event:
     return cls(**values)
 
 
-# For each event class, its field names in order, for writing.
-_NAMES: dict[type[Event], tuple[str, ...]] = {
-    cls: tuple(field.name for field in attrs.fields(cls)) for cls in EVENT_CLASSES.values()
-}
-
 #: Compact JSON, as json.dumps(..., ensure_ascii=False, separators=(",", ":")) writes it,
 #: without building an encoder at every call.
 compact_json: Callable[[Any], str] = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
+def _encoder(cls: type[Event]) -> Callable[[Event], dict[str, Any]]:
+    """A function writing events of ``cls`` as JSON objects, generated from its fields.
+
+    Written out field by field (as attrs writes ``__init__``): a snapshot writes
+    every event of a history at every webhook call, and a loop over the fields
+    asking each value's type costs twice as much.
+    """
+    lines = [f"def encode(event):", f"    data = {{'type': {cls.type!r}}}"]
+    for field in attrs.fields(cls):
+        name, kind = field.name, str(field.type)
+        if name == "at":
+            value = "event.at.isoformat()"
+        elif kind.startswith("tuple"):
+            value = f"list(event.{name})"
+        elif kind.split(" |")[0] in _ENUMS:
+            value = f"event.{name}.value"
+        else:
+            value = f"event.{name}"
+        if field.default is attrs.NOTHING or field.default is not None:
+            lines.append(f"    data[{name!r}] = {value}")
+        else:  # optional: left out when absent
+            lines += [f"    if event.{name} is not None:", f"        data[{name!r}] = {value}"]
+    lines.append("    return data")
+    namespace: dict[str, Any] = {}
+    exec("\n".join(lines), namespace)
+    encode: Callable[[Event], dict[str, Any]] = namespace["encode"]
+    return encode
+
+
+_ENUMS = {"Fault", "ApologyScope", "EndReason"}
+_ENCODERS: dict[type[Event], Callable[[Event], dict[str, Any]]] = {
+    cls: _encoder(cls) for cls in EVENT_CLASSES.values()
+}
+
+
 def event_to_dict(event: Event) -> dict[str, Any]:
     """The contract's JSON object for ``event`` (absent optional fields left out)."""
-    cls = type(event)
-    names = _NAMES.get(cls) or tuple(field.name for field in attrs.fields(cls))
+    encode = _ENCODERS.get(type(event))
+    if encode is not None:
+        return encode(event)
+    if not isinstance(event, Event):
+        raise ArgumentTypeError("event", f"must be an Event, got {describe(event)}")
+    return _generic_dict(event)  # a subclass of an event class
+
+
+def _generic_dict(event: Event) -> dict[str, Any]:
     data: dict[str, Any] = {"type": event.type}
-    for name in names:
-        value = getattr(event, name)
+    for field in attrs.fields(type(event)):
+        value = getattr(event, field.name)
         if value is None:
             continue
-        kind = type(value)
-        if kind is str or kind is bool or kind is int or kind is float:
-            pass  # most values: JSON as they are
-        elif isinstance(value, datetime):
+        if isinstance(value, datetime):
             value = value.isoformat()
         elif isinstance(value, Enum):
             value = value.value
         elif isinstance(value, tuple):
             value = list(value)
-        data[name] = value
+        data[field.name] = value
     return data
 
 
 def parse_event(text: str) -> Event:
-    """Parse one event from its JSON text (one transcript line)."""
+    """Parse one event from its JSON text (one transcript line).
+
+    Anything JSON cannot carry into an event is bad input, an
+    :class:`~deescalate.EventError`: text that is not JSON, JSON nested too deeply
+    to read, a number with too many digits, and whatever
+    :func:`event_from_dict` refuses.
+    """
+    if not isinstance(text, str | bytes | bytearray):
+        raise ArgumentTypeError("text", f"must be JSON text (str or bytes), got {describe(text)}")
     try:
         data, end = _scan(text, 0)
-    except (StopIteration, ValueError, TypeError):  # bad JSON, leading space, bytes...
+    except (StopIteration, ValueError, TypeError, RecursionError):  # bad JSON, leading space...
         return event_from_dict(_loads(text))
     if end != len(text) and text[end:] not in ("\n", "\r\n"):
         data = _loads(text)
@@ -128,8 +185,15 @@ def _loads(text: str) -> Any:
     """``json.loads``, for the text the fast path leaves to it: it decides, and words any error."""
     try:
         return json.loads(text)
-    except ValueError as error:
+    except json.JSONDecodeError as error:
         raise EventError("line", f"is not valid JSON ({error})") from None
+    except RecursionError:
+        raise EventError("line", "holds JSON nested too deeply to read") from None
+    except ValueError as error:  # an integer of more digits than Python converts, say
+        text = str(error)
+        if "integer string conversion" in text:
+            raise EventError("line", "holds a number with too many digits to read") from None
+        raise EventError("line", f"is not valid JSON ({one_line(text, 120)})") from None
 
 
 def dump_event(event: Event) -> str:

@@ -8,7 +8,8 @@ keyword-only so that adding an optional field never breaks a caller.
 
 from __future__ import annotations
 
-import math
+import re
+import sys
 from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
@@ -16,9 +17,26 @@ from typing import Any, ClassVar
 
 import attrs
 
-from ._errors import EventError
+from ._errors import EventError, describe
 
 Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
+
+#: The largest amount an event or a policy takes: the largest float. A bigger integer
+#: (JSON has no limit) cannot be compared or stored as the float it stands for.
+MAX_AMOUNT = sys.float_info.max
+
+# A UTF-16 surrogate on its own: JSON's "\ud800" decodes to one, and no encoder
+# can write it out. Searched for only in text that is not ASCII (``str.isascii`` is
+# a flag test), so checking costs next to nothing for the usual text.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def lone_surrogate(text: str) -> int:
+    """The position of the first lone surrogate in ``text``, or -1 if it has none."""
+    if text.isascii():
+        return -1
+    found = _SURROGATE.search(text)
+    return -1 if found is None else found.start()
 
 
 class Fault(StrEnum):
@@ -49,20 +67,29 @@ def _fail(attribute: attrs.Attribute[Any], reason: str) -> None:
     raise EventError(attribute.name, reason)
 
 
-def _describe(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+def surrogate_reason(text: str, position: int) -> str:
+    """Why text holding a lone surrogate at ``position`` is refused (the surrogate escaped)."""
+    return f"must not hold a lone surrogate (found {text[position]!r} at position {position})"
 
 
 def _is_text(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, str):
-        _fail(attribute, f"must be a string, got {_describe(value)}")
+    if type(value) is not str or not value.isascii():  # the usual: ASCII text, in two tests
+        _check_text(attribute.name, value)
 
 
 def _is_optional_text(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
     # Every event has an optional event_id: test it here, without a second call.
-    if value is not None and not isinstance(value, str):
-        _fail(attribute, f"must be a string, got {_describe(value)}")
+    if value is not None and (type(value) is not str or not value.isascii()):
+        _check_text(attribute.name, value)
+
+
+def _check_text(field: str, value: object) -> None:
+    """Refuse ``value`` unless it is text that can be written out: no lone surrogate."""
+    if not isinstance(value, str):
+        raise EventError(field, f"must be a string, got {describe(value)}")
+    position = lone_surrogate(value)
+    if position >= 0:
+        raise EventError(field, surrogate_reason(value, position))
 
 
 def _is_nonblank_text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -72,22 +99,39 @@ def _is_nonblank_text(instance: object, attribute: attrs.Attribute[Any], value: 
 
 
 def _is_flag(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, bool):
-        _fail(attribute, f"must be true or false, got {_describe(value)}")
+    if value is not True and value is not False:
+        _fail(attribute, f"must be true or false, got {describe(value)}")
 
 
 def _is_intensity(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
-        _fail(attribute, f"must be an integer from 0 to 10, got {_describe(value)}")
+        _fail(attribute, f"must be an integer from 0 to 10, got {describe(value)}")
     elif not 0 <= value <= 10:
-        _fail(attribute, f"must be from 0 to 10, got {value}")
+        _fail(attribute, f"must be from 0 to 10, got {describe(value)}")
+
+
+def amount_problem(value: object) -> str | None:
+    """Why ``value`` is not an amount (a finite number >= 0 a float can hold), or None.
+
+    Shared by events and policy parameters. An integer too large for a float is
+    refused here rather than left to fail later, wherever it meets a float.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"must be a number, got {describe(value)}"
+    if 0 <= value <= MAX_AMOUNT:  # False for nan and inf too
+        return None
+    if isinstance(value, int) and not -MAX_AMOUNT <= value <= MAX_AMOUNT:
+        return "must be a finite number >= 0, got an integer too large for a float (over 1.8e308)"
+    return f"must be a finite number >= 0, got {describe(value)}"
 
 
 def _is_amount(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        _fail(attribute, f"must be a number, got {_describe(value)}")
-    elif not math.isfinite(value) or value < 0:
-        _fail(attribute, f"must be a finite number >= 0, got {value}")
+    kind = type(value)
+    if (kind is int or kind is float) and 0 <= value <= MAX_AMOUNT:  # type: ignore[operator]
+        return  # the usual JSON number, in two identity tests and a comparison
+    problem = amount_problem(value)
+    if problem is not None:
+        _fail(attribute, problem)
 
 
 def _is_optional_amount(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -97,18 +141,20 @@ def _is_optional_amount(instance: object, attribute: attrs.Attribute[Any], value
 
 def _is_texts(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, tuple):
-        _fail(attribute, f"must be a list of strings, got {_describe(value)}")
+        _fail(attribute, f"must be a list of strings, got {describe(value)}")
     items: tuple[object, ...] = value  # type: ignore[assignment]
     for position, item in enumerate(items):
         if not isinstance(item, str):
             raise EventError(
-                f"{attribute.name}[{position}]", f"must be a string, got {_describe(item)}"
+                f"{attribute.name}[{position}]", f"must be a string, got {describe(item)}"
             )
+        if not item.isascii():
+            _check_text(f"{attribute.name}[{position}]", item)
 
 
 def _is_timestamp(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, datetime):
-        _fail(attribute, f"must be a timezone-aware datetime, got {_describe(value)}")
+        _fail(attribute, f"must be a timezone-aware datetime, got {describe(value)}")
     elif value.utcoffset() is None:
         _fail(attribute, "must have a UTC offset (for example 2024-05-01T10:00:00+00:00)")
 
@@ -118,7 +164,7 @@ def _choice(kind: type[StrEnum]) -> Validator:
 
     def check(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
         if not isinstance(value, kind):
-            _fail(attribute, f"must be one of {allowed}, got {_describe(value)}")
+            _fail(attribute, f"must be one of {allowed}, got {describe(value)}")
 
     return check
 

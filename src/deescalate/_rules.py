@@ -9,13 +9,14 @@ rule is as easy to write (and to test: a rule is callable) as a built-in one.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ._errors import PolicyError
-from ._events import EVENT_CLASSES
+from ._errors import PolicyError, RuleError, describe
+from ._events import EVENT_CLASSES, amount_problem, lone_surrogate
 from ._findings import Finding, Severity
 
 if TYPE_CHECKING:
@@ -28,16 +29,29 @@ Check = Callable[["Interaction", Any, "Params"], bool | str | None]
 _RULE_ID = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$")
 
 
+#: The largest count a policy parameter takes: a snapshot stores it as a JSON number,
+#: which other languages read as a 64-bit integer at most.
+MAX_COUNT = 2**63 - 1
+
+
 def _positive_int(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise PolicyError(f"parameter {attribute.name} must be an integer >= 0, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+        raise PolicyError(
+            f"parameter {attribute.name} must be an integer from 0 to 2**63 - 1, got {_quote(value)}"
+        )
 
 
 def _limit(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < float(
-        "inf"
-    ):
-        raise PolicyError(f"parameter {attribute.name} must be a finite number >= 0, got {value!r}")
+    problem = amount_problem(value)
+    if problem is not None:
+        raise PolicyError(f"parameter {attribute.name} {problem}")
+
+
+def _quote(value: object) -> str:
+    """``describe(value)``, but an integer too long to print is said to be one."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return f"an integer of {'-' if value < 0 else ''}more than 60 digits"
+    return describe(value)
 
 
 @attrs.frozen
@@ -61,15 +75,21 @@ class Params:
 def _rule_id(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, str) or not _RULE_ID.match(value):
         raise PolicyError(
-            f"rule id must be lowercase words joined by '-' (like 'within-authority'), got {value!r}"
+            "rule id must be lowercase words joined by '-' (like 'within-authority'), "
+            f"got {describe(value)}"
         )
 
 
 def _event_types(value: Iterable[str] | str) -> frozenset[str]:
-    types = frozenset([value] if isinstance(value, str) else value)
-    unknown = sorted(t for t in types if t not in EVENT_CLASSES)
+    try:
+        types = frozenset([value] if isinstance(value, str) else value)
+    except TypeError:
+        raise PolicyError(
+            f"a rule's 'on' must be an event type or a list of them, got {describe(value)}"
+        ) from None
+    unknown = sorted(map(describe, (t for t in types if t not in EVENT_CLASSES)))
     if unknown:
-        raise PolicyError(f"unknown event type(s) {', '.join(map(repr, unknown))} in a rule's 'on'")
+        raise PolicyError(f"unknown event type(s) {', '.join(unknown)} in a rule's 'on'")
     if "interaction_opened" in types:
         raise PolicyError("rules cannot look at interaction_opened: it creates the interaction")
     if not types:
@@ -77,11 +97,110 @@ def _event_types(value: Iterable[str] | str) -> frozenset[str]:
     return types
 
 
+_SEVERITIES: dict[str, Severity] = {severity.value: severity for severity in Severity}
+
+
 def _severity(value: Severity | str) -> Severity:
+    found = _SEVERITIES.get(value) if isinstance(value, str) else None
+    if found is None:
+        raise PolicyError(f"severity must be 'violation' or 'warning', got {describe(value)}")
+    return found
+
+
+def _callable(instance: Rule, _: attrs.Attribute[Any], value: object) -> None:
+    if not callable(value):
+        raise PolicyError(
+            f"rule {instance.id!r}: its check must be a function "
+            f"(interaction, event, params), got {describe(value)}"
+        )
+
+
+def _text(instance: Rule, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str):
+        raise PolicyError(
+            f"rule {instance.id!r}: its {attribute.name} must be a string, got {describe(value)}"
+        )
+    position = lone_surrogate(value)
+    if position >= 0:
+        raise PolicyError(
+            f"rule {instance.id!r}: its {attribute.name} holds a lone surrogate "
+            f"({value[position]!r} at position {position}), which no output can encode"
+        )
+
+
+def _template(instance: Rule, attribute: attrs.Attribute[Any], value: str) -> None:
+    _text(instance, attribute, value)
+    if "{" in value or "}" in value:
+        _check_template(instance.id, instance.on, value)
+
+
+# What a message may name: the three arguments of format(), and after each, as its
+# first attribute, what every value passed there has. Computed on first use.
+_TEMPLATE_ROOTS = ("event", "interaction", "params")
+_FIELD = re.compile(r"([^.\[]*)((?:\.[^.\[]+|\[[^\]]+\])*)")
+_ATTRIBUTES: dict[str, frozenset[str]] = {}
+
+
+def _attributes(root: str) -> frozenset[str]:
+    """The attributes ``{interaction.X}`` (fields and properties) or ``{params.X}`` may name."""
+    names = _ATTRIBUTES.get(root)
+    if names is None:
+        from ._interaction import Interaction
+
+        cls: type = Interaction if root == "interaction" else Params
+        found = {field.name for field in attrs.fields(cls)}
+        for klass in cls.__mro__:
+            found.update(name for name, item in vars(klass).items() if isinstance(item, property))
+        names = _ATTRIBUTES[root] = frozenset(found)
+    return names
+
+
+def _event_fields(event_type: str) -> frozenset[str]:
+    return frozenset(["type", *(field.name for field in attrs.fields(EVENT_CLASSES[event_type]))])
+
+
+def _check_template(rule_id: str, on: frozenset[str], message: str, depth: int = 0) -> None:
+    """Refuse a message template that could not be filled in for some event in ``on``.
+
+    Each replacement field must start with ``event``, ``interaction`` or ``params``,
+    and the attribute right after it must exist: a field of every event type the
+    rule looks at (or ``type``), an attribute of the interaction, a parameter.
+    Deeper attributes and what a format spec does with a value are left to run
+    time (an error there is a :class:`~deescalate.RuleError`).
+    """
+
+    def refuse(reason: str) -> PolicyError:
+        return PolicyError(f"rule {rule_id!r}: its message {reason}")
+
     try:
-        return Severity(value)
-    except ValueError:
-        raise PolicyError(f"severity must be 'violation' or 'warning', got {value!r}") from None
+        parts = list(string.Formatter().parse(message))
+    except ValueError as error:
+        raise refuse(f"is not a valid template ({error}; write {{{{ and }}}} for braces)") from None
+    for _, name, spec, conversion in parts:
+        if name is None:
+            continue
+        shown = describe("{" + name + "}")
+        match = _FIELD.fullmatch(name)
+        if match is None:
+            raise refuse(f"field {shown} is not a valid replacement field")
+        root, rest = match.groups()
+        if root not in _TEMPLATE_ROOTS:
+            raise refuse(f"field {shown} must start with event, interaction or params")
+        if rest.startswith("["):
+            raise refuse(f"field {shown} indexes {root}, which has attributes (like {{{root}.x}}) only")
+        if rest:
+            first = re.split(r"[.\[]", rest[1:], maxsplit=1)[0]
+            if root == "event":
+                for event_type in sorted(on):
+                    if first not in _event_fields(event_type):
+                        raise refuse(f"field {shown}: {event_type} events have no field {describe(first)}")
+            elif first not in _attributes(root):
+                lacking = "the interaction has no attribute" if root == "interaction" else "no parameter is"
+                raise refuse(f"field {shown}: {lacking} {describe(first)}")
+        if conversion is not None and conversion not in ("r", "s", "a"):
+            raise refuse(f"field {shown} has the unknown conversion !{describe(conversion)[1:-1]}")
+        if spec and ("{" in spec or "}" in spec) and depth < 2:
+            _check_template(rule_id, on, spec, depth + 1)
 
 
 @attrs.frozen
@@ -90,6 +209,9 @@ class Rule:
 
     ``message`` may use ``{event}``, ``{interaction}`` and ``{params}`` fields, as in
     ``"remedy worth {event.value} is over the limit {interaction.authority_limit}"``.
+    A field that cannot be filled in for some event the rule looks at (a misspelt
+    ``{event.valeu}``) is refused when the rule is built, with a
+    :class:`~deescalate.PolicyError`, rather than found out in production.
     ``principle`` is the good practice the rule encodes; ``advice`` says what the
     agent should have done instead. Calling a rule runs its check.
     """
@@ -97,33 +219,56 @@ class Rule:
     id: str = attrs.field(validator=_rule_id)
     severity: Severity = attrs.field(converter=_severity)
     on: frozenset[str] = attrs.field(converter=_event_types)
-    check: Check = attrs.field(eq=False)
-    message: str
-    principle: str = ""
-    advice: str = ""
+    check: Check = attrs.field(eq=False, validator=_callable)
+    message: str = attrs.field(validator=_template)
+    principle: str = attrs.field(default="", validator=_text)
+    advice: str = attrs.field(default="", validator=_text)
 
     def __call__(self, interaction: Interaction, event: Any, params: Params) -> bool | str | None:
         return self.check(interaction, event, params)
 
     def judge(self, interaction: Interaction, event: Any, params: Params) -> Finding | None:
-        """The finding this rule gives ``event``, or ``None`` when it stays quiet."""
-        verdict = self.check(interaction, event, params)
-        return self._finding(verdict, interaction, event, params) if verdict else None
+        """The finding this rule gives ``event``, or ``None`` when it stays quiet.
+
+        Raises :class:`~deescalate.RuleError` (its ``index`` None) when the rule's
+        own code raises, in its check or filling in its message: a defect of the
+        rule, named, with the original exception as the cause.
+        """
+        try:
+            verdict = self.check(interaction, event, params)
+            return self._finding(verdict, interaction, event, params) if verdict else None
+        except Exception as error:
+            kind = getattr(event, "type", None)
+            raise RuleError(
+                self.id,
+                kind if isinstance(kind, str) else type(event).__name__,
+                None,
+                RuleError.explain(error),
+            ) from error
 
     def _finding(
         self, verdict: bool | str, interaction: Interaction, event: Any, params: Params
     ) -> Finding:
-        """The finding for a true ``verdict`` of the check: its message, or the rule's."""
+        """The finding for a true ``verdict`` of the check: its message, or the rule's.
+
+        Raises whatever filling in the message raises (the policy names the rule),
+        and :class:`~deescalate.PolicyError` for a message that no output could
+        encode (a lone surrogate).
+        """
         message = self.message
         if isinstance(verdict, str):
             text = verdict
         elif "{" not in message and "}" not in message:
-            text = message  # nothing to fill in: what format() would return, without its cost
+            return Finding(self.id, self.severity, message, event.type)  # checked when built
         else:
-            try:
-                text = message.format(event=event, interaction=interaction, params=params)
-            except (LookupError, AttributeError, ValueError, IndexError):
-                text = message
+            text = message.format(event=event, interaction=interaction, params=params)
+        if not text.isascii():
+            position = lone_surrogate(text)
+            if position >= 0:
+                raise PolicyError(
+                    f"its message holds a lone surrogate ({text[position]!r} at position {position}), "
+                    "which no output can encode"
+                )
         return Finding(self.id, self.severity, text, event.type)
 
     def regraded(self, severity: Severity | str) -> Rule:
@@ -151,13 +296,14 @@ def rule(
     """
 
     def make(check: Check) -> Rule:
+        doc = getattr(check, "__doc__", None)
         return Rule(
             id=id,
             severity=severity,
             on=on,
             check=check,
             message=message,
-            principle=principle or (check.__doc__ or "").strip(),
+            principle=principle or (doc.strip() if isinstance(doc, str) else ""),
             advice=advice,
         )
 

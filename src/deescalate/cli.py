@@ -1,14 +1,18 @@
 """The ``deescalate`` command: review transcripts, verify policies, draw the stage graph.
 
 A thin shell around the core: it opens files, picks a policy, prints, and turns
-every error into one line on standard error with exit status 2. It never shows a
-traceback for bad input, and never imports hypothesis or pytest.
+every error into one line on standard error with exit status 2 (Ctrl-C into
+``deescalate: interrupted`` and status 130). It never shows a traceback, whatever
+the input or the custom rules do, never fails writing text its output cannot
+encode, and never imports hypothesis or pytest.
 """
 
 from __future__ import annotations
 
 import argparse
+import codecs
 import contextlib
+import io
 import json
 import os
 import sys
@@ -17,7 +21,7 @@ from typing import IO, TextIO
 
 from . import _verify_command
 from ._apply import Mode, Status
-from ._errors import DeescalateError
+from ._errors import DeescalateError, RuleError, one_line
 from ._loading import load_policy
 from ._review import Review, review
 from ._terminal import Styles as _Styles
@@ -26,6 +30,8 @@ from .diagram import FORMATS, render_diagram
 from .transcript import read_transcript
 
 _USAGE_ERROR = 2
+#: The status of a command stopped by Ctrl-C (SIGINT), as shells report it: 128 + 2.
+_INTERRUPTED = 130
 
 
 def format_text(report: Review, styles: _Styles) -> str:
@@ -95,10 +101,23 @@ def _review(args: argparse.Namespace, out: TextIO, err: IO[str]) -> int:
     mode = Mode.STRICT if args.strict else Mode.ADVISORY
     report = review(read_transcript(_lines(args.file)), policy, mode)
     if args.format == "json":
-        out.write(json.dumps(report.to_dict(), ensure_ascii=False) + "\n")
+        # Non-ASCII text as it is, unless the output cannot encode it: then as JSON
+        # escapes, which (unlike the stream's own escaping) keep the JSON valid.
+        out.write(json.dumps(report.to_dict(), ensure_ascii=not _writes_unicode(out)) + "\n")
     else:
         out.write(format_text(report, _Styles(out)))
     return 1 if report.violations else 0
+
+
+def _writes_unicode(out: IO[str]) -> bool:
+    """True when ``out`` can write any text: a stream in memory, or one encoding to UTF-8/16/32."""
+    encoding = getattr(out, "encoding", None)
+    if not isinstance(encoding, str):
+        return True
+    try:
+        return codecs.lookup(encoding).name.startswith("utf")
+    except LookupError:
+        return False
 
 
 def _diagram(args: argparse.Namespace, out: TextIO, err: IO[str]) -> int:
@@ -154,13 +173,27 @@ def _parser() -> argparse.ArgumentParser:
 def main(
     argv: Sequence[str] | None = None, out: TextIO | None = None, err: IO[str] | None = None
 ) -> int:
-    """Run the command line; returns the exit status."""
-    err = err or sys.stderr
+    """Run the command line; returns the exit status.
+
+    Every error is one line on ``err`` (``deescalate: ...``) with status 2, Ctrl-C
+    is ``deescalate: interrupted`` with status 130, and no traceback is ever shown.
+    """
+    err = err or sys.stderr or io.StringIO()  # no standard error at all (pythonw): say nothing
+    try:
+        return _main(argv, out, err)
+    except KeyboardInterrupt:
+        _say(err, "interrupted")
+        return _INTERRUPTED
+
+
+def _main(argv: Sequence[str] | None, out: TextIO | None, err: IO[str]) -> int:
     args = _parser().parse_args(argv)
-    out = out or sys.stdout
     if out is None:
-        err.write("deescalate: cannot write output: standard output is closed\n")
-        return _USAGE_ERROR
+        out = sys.stdout
+        if out is None:
+            _say(err, "cannot write output: standard output is closed")
+            return _USAGE_ERROR
+        _never_fail_encoding(out)
     # Like `python -m`, let --policy module:attribute find modules in the working directory.
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
@@ -168,16 +201,55 @@ def main(
         status: int = args.run(args, out, err)  # every command: (arguments, output, errors)
         out.flush()
     except DeescalateError as error:
-        err.write(f"deescalate: {error}\n")
+        _say(err, _text_of(error))
         return _USAGE_ERROR
     except OSError as error:  # reading failures are _CannotRead: this is the output
         _silence(out)
-        err.write(f"deescalate: cannot write output: {error.strerror or error}\n")
+        _say(err, f"cannot write output: {error.strerror or _text_of(error)}")
         return _USAGE_ERROR
-    except Exception as error:  # a custom rule's own bug: report it, no traceback
-        err.write(f"deescalate: error while running {args.command}: {type(error).__name__}: {error}\n")
+    except (Exception, SystemExit) as error:  # a custom rule's own bug: report it, no traceback
+        _say(err, f"error while running {args.command}: {RuleError.explain(error)}")
         return _USAGE_ERROR
     return status
+
+
+def _text_of(error: BaseException) -> str:
+    """An error's message, or its type when the message itself cannot be read."""
+    try:
+        return str(error)
+    except Exception:
+        return type(error).__name__
+
+
+def _say(err: IO[str], message: str) -> None:
+    """Write ``deescalate: message`` to ``err`` as one line, whatever the message holds.
+
+    Control characters and text the stream cannot encode (a lone surrogate) are
+    escaped rather than allowed to raise: the last thing the command does must
+    not fail.
+    """
+    line = one_line(message)
+    if not line.isprintable():
+        line = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in line)
+    with contextlib.suppress(OSError, ValueError):  # standard error closed: nowhere left to say it
+        try:
+            err.write(f"deescalate: {line}\n")
+        except UnicodeError:  # a stream of a narrower encoding, in strict mode
+            err.write(f"deescalate: {ascii(line)[1:-1]}\n")
+        err.flush()
+
+
+def _never_fail_encoding(stream: TextIO) -> None:
+    """Let ``stream`` escape what its encoding cannot write, rather than raise.
+
+    Events never hold a lone surrogate (they are refused as bad input), but the
+    report must not crash whatever text reaches it, nor on a terminal whose
+    encoding is not UTF-8.
+    """
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None and getattr(stream, "errors", None) == "strict":
+        with contextlib.suppress(Exception):
+            reconfigure(errors="backslashreplace")
 
 
 def _silence(out: TextIO) -> None:
@@ -188,5 +260,9 @@ def _silence(out: TextIO) -> None:
 
 
 def run() -> None:
-    """Console-script entry point."""
-    sys.exit(main())
+    """Console-script entry point: exits with the command's status (130 on Ctrl-C)."""
+    try:
+        status = main()
+    except KeyboardInterrupt:  # pressed again while the first one was being reported
+        status = _INTERRUPTED
+    sys.exit(status)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._errors import DeescalateError
+from ._errors import ArgumentTypeError, ArgumentValueError, DeescalateError, describe
 from ._machine import machine_config
 from ._policy import Policy
 
@@ -26,8 +26,12 @@ def render_diagram(
     judge its event. Transitions that keep the stage (``internal``) are left out
     unless asked for, to keep the picture readable.
     """
+    if not isinstance(format, str):
+        raise ArgumentTypeError("format", f"must be the string mermaid or dot, got {describe(format)}")
     if format not in FORMATS:
-        raise DeescalateError(f"unknown diagram format {format!r}: use mermaid or dot")
+        raise ArgumentValueError("format", f"must be mermaid or dot, got {describe(format)}")
+    if policy is not None and not isinstance(policy, Policy):
+        raise ArgumentTypeError("policy", f"must be a Policy or None, got {describe(policy)}")
     if format == "dot":
         try:
             import graphviz  # noqa: F401
