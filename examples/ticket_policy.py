@@ -5,8 +5,10 @@ stops the problem from coming back. The first version of the rule asks for one o
 *every* follow-up. Verification tries follow-ups with and without a prevention
 note, but never one citing a ticket (it cannot know Acme's ticket format), so
 with this rule no conversation can ever reach ``followed_up``: a dead end from
-the very first event, which ``deescalate verify`` reports with its shortest
-transcript and the rule that blocks the way:
+the very first event, which ``deescalate verify`` proves by exploring every
+interaction the policy allows, and reports with its shortest transcript, the
+rule that blocks the way, and the refused step: a model conversation that
+``deescalate review --strict`` shows being refused at its follow-up:
 
     deescalate verify --policy examples.ticket_policy:BROKEN --depth 7
 
@@ -74,12 +76,15 @@ def main() -> None:
         ("fixed, ticketed follow-ups too", FIXED, ALPHABET),
     ):
         report = verify(policy, depth=7, alphabet=alphabet)
-        print(f"{policy.name} ({label}): {'holds' if report.holds else 'FAILS'}")
+        print(f"{policy.name} ({label}): {report.verdict}")
         for result in report.properties:
             if not result.holds:
-                print(f"  {result.name}: {result.detail}")
+                print(f"  {result.name} {result.verdict}: {result.detail}")
                 for event in result.counterexample or ():
                     print(f"    {event.type}")
+                if result.refused_step:
+                    steps = ", ".join(event.type for event in result.refused_step[1:])
+                    print(f"    refused step: {steps} (refused by {', '.join(result.refused_by)})")
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ def test_the_ticket_policy_example_is_caught_broken_and_verifies_fixed() -> None
         from examples.ticket_policy import ALPHABET
     finally:
         sys.path.remove(str(ROOT))
-    dead_end = verify(broken, depth=5, escape=3).property("no-dead-ends")
+    dead_end = verify(broken, depth=5).property("no-dead-ends")
     assert not dead_end.holds and dead_end.counterexample == (default_opening(),)
     assert dead_end.detail.endswith("where moving on is refused by: cite-change-ticket")
     assert verify(fixed, depth=7).holds

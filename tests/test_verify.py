@@ -1,4 +1,5 @@
-"""Exhaustive verification: built-in policies verify clean; planted defects are found, shortest first."""
+"""Exhaustive verification: built-in policies verify clean; planted defects are found, shortest first;
+a search that runs out is inconclusive, never a failure."""
 
 from __future__ import annotations
 
@@ -10,10 +11,14 @@ from build import ev, events, opened
 from deescalate import (
     APOLOGIZE_FIRST,
     FACTS_FIRST,
+    ArgumentTypeError,
+    ArgumentValueError,
     ConversationEnded,
+    DeescalateError,
     EndReason,
     Mode,
     Stage,
+    Status,
     apply,
     open_interaction,
     read_transcript,
@@ -21,7 +26,16 @@ from deescalate import (
     rule,
 )
 from deescalate._table import TRANSITIONS
-from deescalate.verify import Invariant, default_alphabet, default_opening, state_key, verify
+from deescalate.verify import (
+    Invariant,
+    PropertyResult,
+    Verdict,
+    default_alphabet,
+    default_key,
+    default_opening,
+    state_key,
+    verify,
+)
 
 
 @rule("survey-first", severity="violation", on="follow_up_completed", message="no satisfaction survey was sent")
@@ -55,9 +69,42 @@ def _as_json(event):
     return event_to_dict(event)
 
 
+def assert_refused_at_the_end(transcript, policy, rules):
+    """Replayed in strict mode, every event but the last is applied and the last is refused by ``rules``."""
+    outcome = replayed(transcript, policy)
+    last = len(transcript) - 1
+    assert {item.status for item in outcome.findings if item.line.index < last} <= {Status.APPLIED}
+    at_the_end = [item for item in outcome.findings if item.line.index == last]
+    assert at_the_end and {item.status for item in at_the_end} == {Status.REFUSED}
+    assert set(rules) <= {item.finding.rule for item in at_the_end if item.finding.is_violation}
+    return outcome
+
+
+def verdicts(report):
+    return {p.name: p.verdict for p in report.properties}
+
+
+#: Events enough to be abusive and warned forever, and little else: a small space to close.
+ABUSIVE = tuple(
+    e
+    for e in default_alphabet(FACTS_FIRST)
+    if e.type in {"customer_vented", "venting_subsided", "abuse_observed", "abuse_warning_given", "conversation_ended"}
+)
+
+
 @pytest.fixture(scope="module")
 def facts_first_report():
     return verify(FACTS_FIRST)
+
+
+@pytest.fixture(scope="module")
+def survey_report():
+    return verify(FACTS_FIRST.with_rules(survey_first), depth=5)
+
+
+@pytest.fixture(scope="module")
+def abuse_report():
+    return verify(FACTS_FIRST.with_rules(no_follow_up_after_abuse), depth=3)
 
 
 # -- the built-in policies -------------------------------------------------------------
@@ -66,74 +113,159 @@ def facts_first_report():
 @pytest.mark.parametrize("policy", [FACTS_FIRST, APOLOGIZE_FIRST], ids=lambda p: p.name)
 def test_the_builtin_policies_verify_clean_at_the_default_depth(policy) -> None:
     report = verify(policy)
-    assert report.depth == 8 and report.complete
-    assert [(p.name, p.holds) for p in report.properties] == [
-        ("no-dead-ends", True),
-        ("every-stage-reachable", True),
-        ("no-dead-rules", True),
+    assert report.depth == 8 and report.escape == 40 and report.complete
+    assert [(p.name, p.verdict) for p in report.properties] == [
+        ("no-dead-ends", Verdict.HOLDS),
+        ("every-stage-reachable", Verdict.HOLDS),
+        ("no-dead-rules", Verdict.HOLDS),
     ]
-    assert report.holds
-    assert all(p.counterexample is None for p in report.properties)
+    assert report.holds and report.verdict is Verdict.HOLDS
+    assert all(p.counterexample is None and p.refused_step is None for p in report.properties)
 
 
 def test_facts_first_reaches_followed_up_at_depth_5_without_dead_ends() -> None:
-    shallow = verify(FACTS_FIRST, depth=4)
-    assert not shallow.property("every-stage-reachable").holds
-    assert "followed_up" in shallow.property("every-stage-reachable").detail
+    shallow = verify(FACTS_FIRST, depth=4, escape=0).property("every-stage-reachable")
+    assert shallow.verdict is Verdict.INCONCLUSIVE
+    assert shallow.detail == "not reached within 4 events: followed_up; raise --depth"
     report = verify(FACTS_FIRST, depth=5)
     assert report.property("every-stage-reachable").holds
     assert report.property("no-dead-ends").holds
 
 
-def test_a_rule_that_needs_a_deeper_search_is_reported_dead_only_below_that_depth() -> None:
+def test_a_rule_that_needs_a_deeper_search_is_inconclusive_below_that_depth() -> None:
     # Two rejected remedies (and the proposal after them) take 7 events.
-    assert "hand-off-when-stuck" in verify(FACTS_FIRST, depth=6).property("no-dead-rules").detail
-    assert verify(FACTS_FIRST, depth=7).property("no-dead-rules").holds
+    dead = verify(FACTS_FIRST, depth=6, escape=0).property("no-dead-rules")
+    assert dead.verdict is Verdict.INCONCLUSIVE and dead.counterexample is None
+    assert dead.detail == "never fired within 6 events: hand-off-when-stuck; raise --depth"
+    assert verify(FACTS_FIRST, depth=7, escape=0).property("no-dead-rules").holds
+
+
+# -- a search that runs out is inconclusive, never a failure -------------------------------
+
+
+@pytest.mark.parametrize("policy", [FACTS_FIRST, APOLOGIZE_FIRST], ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"max_states": 1000},
+        {"max_states": 1000, "depth": 3},
+        {"escape": 0},
+        {"escape": 2},
+        {"depth": 1},
+        {"depth": 2, "escape": 1},
+        {"depth": 3, "escape": 0},
+        {"depth": 3, "escape": 3, "max_states": 300},
+    ],
+    ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()),
+)
+def test_a_sound_policy_never_fails_for_want_of_search(policy, options) -> None:
+    report = verify(policy, **options)
+    assert Verdict.FAILS not in verdicts(report).values(), report.properties
+    assert report.verdict in {Verdict.HOLDS, Verdict.INCONCLUSIVE}
+    assert all(p.counterexample is None and p.refused_step is None for p in report.properties)
+    assert report.states <= options.get("max_states", 200_000)
+
+
+def test_an_inconclusive_verdict_names_the_option_to_raise() -> None:
+    budget = verify(FACTS_FIRST, max_states=1000).property("no-dead-ends")
+    assert budget.verdict is Verdict.INCONCLUSIVE and not budget.holds
+    assert budget.detail.endswith("the state budget of 1,000 interactions ran out: raise --max-states")
+    escape = verify(FACTS_FIRST, escape=0).property("no-dead-ends")
+    assert escape.verdict is Verdict.INCONCLUSIVE
+    assert escape.detail.startswith("no way to followed_up found yet from ")
+    assert escape.detail.endswith("the search for ways out stopped 0 event(s) past the depth: raise --escape")
+    shallow = verify(FACTS_FIRST, depth=2, escape=1)
+    assert "raise --depth" in shallow.property("every-stage-reachable").detail
+    assert "raise --depth" in shallow.property("no-dead-rules").detail
+    assert shallow.verdict is Verdict.INCONCLUSIVE and not shallow.holds
+
+
+def test_the_state_budget_bounds_the_search() -> None:
+    report = verify(FACTS_FIRST, max_states=500)
+    assert report.states == 500 and not report.complete and not report.closed
+    assert report.verdict is Verdict.INCONCLUSIVE
+    # Even a policy with a dead end is inconclusive when the budget cannot prove it.
+    trapped = verify(FACTS_FIRST.with_rules(survey_first), max_states=2000)
+    assert trapped.states <= 2000
+    dead_end = trapped.property("no-dead-ends")
+    assert dead_end.verdict is Verdict.INCONCLUSIVE and dead_end.counterexample is None
+    assert "raise --max-states" in dead_end.detail
 
 
 # -- planted defects ---------------------------------------------------------------------
 
 
-def test_a_rule_blocking_every_follow_up_is_a_dead_end_from_the_opening() -> None:
-    report = verify(FACTS_FIRST.with_rules(survey_first), depth=5, escape=4)
-    dead_end = report.property("no-dead-ends")
-    assert not dead_end.holds and not report.holds
+def test_a_rule_blocking_every_follow_up_is_a_dead_end_from_the_opening(survey_report) -> None:
+    dead_end = survey_report.property("no-dead-ends")
+    assert dead_end.verdict is Verdict.FAILS and not dead_end.holds and not survey_report.holds
+    assert survey_report.verdict is Verdict.FAILS
     assert dead_end.counterexample == (default_opening(),)  # the shortest: nothing after the opening
-    assert "the furthest it gets is agreed" in dead_end.detail
-    assert "survey-first" in dead_end.detail
+    assert "followed_up can never be reached" in dead_end.detail
+    assert dead_end.detail.endswith("the furthest it gets is agreed, where moving on is refused by: survey-first")
+    # Every interaction the policy allows was explored to prove it, so followed_up is proven unreachable.
+    assert survey_report.closed
+    unreachable = survey_report.property("every-stage-reachable")
+    assert unreachable.verdict is Verdict.FAILS and "followed_up" in unreachable.detail
 
 
-def test_a_dead_end_after_some_events_has_a_shortest_counterexample_that_replays() -> None:
+def test_a_dead_end_comes_with_the_step_the_policy_refuses(survey_report) -> None:
+    policy = FACTS_FIRST.with_rules(survey_first)
+    dead_end = survey_report.property("no-dead-ends")
+    step = dead_end.refused_step
+    assert step[0] == default_opening() and step[-1].type == "follow_up_completed"
+    assert dead_end.refused_by == ("survey-first",)
+    outcome = assert_refused_at_the_end(step, policy, ["survey-first"])
+    assert outcome.interaction.stage is Stage.AGREED  # the furthest it gets
+    assert [item.finding.rule for item in outcome.findings] == ["survey-first"]  # nothing else to see
+    times = [e.at for e in step]
+    assert times == sorted(times)
+
+
+def test_a_dead_end_after_some_events_has_a_shortest_counterexample_that_replays(abuse_report) -> None:
     policy = FACTS_FIRST.with_rules(no_follow_up_after_abuse)
-    dead_end = verify(policy, depth=5, escape=4).property("no-dead-ends")
-    assert not dead_end.holds
+    dead_end = abuse_report.property("no-dead-ends")
+    assert dead_end.verdict is Verdict.FAILS
     transcript = dead_end.counterexample
     assert [e.type for e in transcript] == ["interaction_opened", "abuse_observed"]
     outcome = replayed(transcript, policy)
     assert outcome.interaction.abuse_observed and outcome.violations == 0
     assert "no-follow-up-after-abuse" in dead_end.detail
+    # The refused step walks on from the counterexample to where the trap closes.
+    assert dead_end.refused_step[: len(transcript)] == transcript
+    assert dead_end.refused_by == ("no-follow-up-after-abuse",)
+    assert_refused_at_the_end(dead_end.refused_step, policy, ["no-follow-up-after-abuse"])
 
 
-def test_a_rule_that_can_never_fire_is_a_dead_rule(facts_first_report) -> None:
-    report = verify(FACTS_FIRST.with_rules(ceo_escalation))
+def test_a_rule_that_can_never_fire_is_a_dead_rule_once_the_search_closes() -> None:
+    policy = FACTS_FIRST.with_rules(ceo_escalation)
+    shallow = verify(policy).property("no-dead-rules")
+    assert shallow.verdict is Verdict.INCONCLUSIVE and "ceo-escalation" in shallow.detail
+    report = verify(policy, depth=30)
+    assert report.closed and report.complete
     dead = report.property("no-dead-rules")
-    assert not dead.holds and dead.counterexample is None
-    assert "ceo-escalation" in dead.detail and "hand-off-when-stuck" not in dead.detail
-    assert report.property("no-dead-ends").holds
-    assert report.states == facts_first_report.states  # a warning changes nothing explored
+    assert dead.verdict is Verdict.FAILS and dead.counterexample is None
+    assert dead.detail == "never fired, on any step the policy allows: ceo-escalation"
+    assert report.property("no-dead-ends").holds and report.property("every-stage-reachable").holds
 
 
 def test_an_invariant_first_broken_at_depth_5_has_a_counterexample_of_5_events() -> None:
-    assert verify(FACTS_FIRST, depth=4, invariants=[never_followed_up]).holds is False  # dead rules
-    assert verify(FACTS_FIRST, depth=4, invariants=[never_followed_up]).property(
-        "invariant:never_followed_up"
-    ).holds
+    shallow = verify(FACTS_FIRST, depth=4, escape=0, invariants=[never_followed_up])
+    assert shallow.property("invariant:never_followed_up").holds
+    assert shallow.property("invariant:never_followed_up").detail == "holds on every interaction within 4 events"
     report = verify(FACTS_FIRST, depth=5, invariants=[never_followed_up])
     broken = report.property("invariant:never_followed_up")
-    assert not broken.holds
+    assert broken.verdict is Verdict.FAILS
     assert len(broken.counterexample) == 1 + 5
     assert replayed(broken.counterexample, FACTS_FIRST).interaction.stage is Stage.FOLLOWED_UP
     assert broken.detail == "does not hold after 5 event(s)"
+
+
+def test_an_invariant_broken_beyond_the_depth_fails_and_says_where_it_was_found() -> None:
+    # Looking for ways out from depth 4 finds followed_up: a definite failure.
+    broken = verify(FACTS_FIRST, depth=4, invariants=[never_followed_up]).property("invariant:never_followed_up")
+    assert broken.verdict is Verdict.FAILS
+    assert replayed(broken.counterexample, FACTS_FIRST).interaction.stage is Stage.FOLLOWED_UP
+    assert broken.detail.endswith("(found beyond 4 events: a greater depth may find a shorter one)")
 
 
 def test_an_invariant_that_raises_fails_with_what_it_raised() -> None:
@@ -143,21 +275,31 @@ def test_an_invariant_that_raises_fails_with_what_it_raised() -> None:
     broken = verify(FACTS_FIRST, depth=2, invariants=[Invariant("needs-facts", needs_facts)]).property(
         "invariant:needs-facts"
     )
-    assert not broken.holds and broken.counterexample == (default_opening(),)
+    assert broken.verdict is Verdict.FAILS and broken.counterexample == (default_opening(),)
     assert broken.detail.startswith("raised AttributeError")
+
+
+def test_an_invariant_over_a_closed_space_holds_everywhere() -> None:
+    def warned_only_after_abuse(interaction):
+        return interaction.abuse_warnings == 0 or interaction.abuse_observed
+
+    report = verify(FACTS_FIRST, depth=40, alphabet=ABUSIVE, invariants=[warned_only_after_abuse])
+    result = report.property("invariant:warned_only_after_abuse")
+    assert report.closed and result.holds
+    assert result.detail == "holds on every interaction the policy allows"
 
 
 # -- exploration ----------------------------------------------------------------------------
 
 
 def test_interactions_with_the_same_state_are_explored_once() -> None:
-    warehouse_first = events(
-        ["concerns_acknowledged", ("fact_recorded", {"source": "warehouse"}), ("fact_recorded", {"source": "courier"})]
-    )
-    courier_first = [warehouse_first[0], warehouse_first[2], warehouse_first[1]]
+    opening = opened()  # before the events: each event must be later than the one before
+    warehouse, courier = ("fact_recorded", {"source": "warehouse"}), ("fact_recorded", {"source": "courier"})
+    warehouse_first = events(["concerns_acknowledged", warehouse, courier])
+    courier_first = events(["concerns_acknowledged", courier, warehouse])
 
     def run(script):
-        interaction = open_interaction(opened())
+        interaction = open_interaction(opening)
         for event in script:
             interaction = apply(interaction, event).interaction
         return interaction
@@ -165,6 +307,9 @@ def test_interactions_with_the_same_state_are_explored_once() -> None:
     assert run(warehouse_first) != run(courier_first)  # different histories...
     assert state_key(run(warehouse_first)) == state_key(run(courier_first))  # ...same future
     assert state_key(run(warehouse_first[:2])) != state_key(run(courier_first[:2]))  # other source heard
+    key = default_key(FACTS_FIRST)
+    assert key(run(warehouse_first)) == key(run(courier_first))
+    assert key(run(warehouse_first[:2])) != key(run(courier_first[:2]))
 
 
 def test_event_ids_are_part_of_the_state() -> None:
@@ -172,20 +317,66 @@ def test_event_ids_are_part_of_the_state() -> None:
     with_id = apply(interaction, ev("empathy_expressed", event_id="d-1")).interaction
     without = apply(interaction, ev("empathy_expressed")).interaction
     assert state_key(with_id) != state_key(without)
+    assert default_key(FACTS_FIRST)(with_id) != default_key(FACTS_FIRST)(without)
 
 
-def test_the_state_budget_stops_the_search_and_says_so() -> None:
-    report = verify(FACTS_FIRST, max_states=500)
-    assert report.states == 500 and not report.complete
-    assert not report.property("no-dead-ends").holds or report.property("no-dead-ends").detail
+def test_the_default_key_caps_counters_at_the_policy_thresholds() -> None:
+    def warned(times, policy=FACTS_FIRST):
+        interaction = apply(open_interaction(opened()), ev("abuse_observed")).interaction
+        for _ in range(times):
+            interaction = apply(interaction, ev("abuse_warning_given"), policy).interaction
+        return interaction
+
+    assert [warned(n).abuse_warnings for n in (0, 1, 5)] == [0, 1, 5]
+    key = default_key(FACTS_FIRST)  # warnings_before_ending=1
+    assert key(warned(0)) != key(warned(1)) == key(warned(5))
+    assert state_key(warned(1)) != state_key(warned(5))
+    strict = FACTS_FIRST.with_params(warnings_before_ending=3)
+    key = default_key(strict)
+    assert key(warned(2)) != key(warned(3)) == key(warned(7))
+
+    def rejected(times):
+        interaction = open_interaction(opened())
+        script = events(["concerns_acknowledged", "facts_established", "apology_offered"])
+        script += events(["remedy_proposed", "remedy_rejected"] * times)
+        for event in script:
+            interaction = apply(interaction, event, FACTS_FIRST, Mode.ADVISORY).interaction
+        return interaction
+
+    assert [rejected(n).rejections for n in (1, 2, 4)] == [1, 2, 4]
+    key = default_key(FACTS_FIRST)  # max_rejections=2
+    assert key(rejected(1)) != key(rejected(2)) == key(rejected(4))
+
+
+def test_the_state_space_closes_though_warnings_could_go_on_forever() -> None:
+    # Under state_key every further warning is a new interaction: the space grows with the depth.
+    growing = [verify(FACTS_FIRST, depth=d, escape=0, alphabet=ABUSIVE, key=state_key) for d in (10, 20)]
+    assert growing[0].states < growing[1].states
+    assert not growing[1].closed
+    # With the default key, the counters stop at the policy's thresholds: a fixpoint.
+    closed = [verify(FACTS_FIRST, depth=d, alphabet=ABUSIVE) for d in (10, 20, 60)]
+    assert all(report.closed for report in closed)
+    assert len({report.states for report in closed}) == 1
+    assert closed[0].deepest < 10
+
+
+def test_the_whole_space_of_a_builtin_policy_is_finite() -> None:
+    report = verify(APOLOGIZE_FIRST, depth=40)
+    assert report.closed and report.complete and report.deepest < 40
+    assert report.verdict is Verdict.HOLDS
+    assert report.property("no-dead-ends").detail == "followed_up can be reached from every interaction within 40 events"
 
 
 def test_an_alphabet_without_follow_ups_leaves_no_way_out() -> None:
-    alphabet = [e for e in default_alphabet(FACTS_FIRST) if e.type != "follow_up_completed"]
-    report = verify(FACTS_FIRST, depth=5, escape=4, alphabet=alphabet)
+    left_out = {"follow_up_completed", "manager_requested", "escalated", "abuse_observed", "abuse_warning_given"}
+    alphabet = [e for e in default_alphabet(FACTS_FIRST) if e.type not in left_out]
+    report = verify(FACTS_FIRST, depth=5, alphabet=alphabet)
     dead_end = report.property("no-dead-ends")
-    assert not dead_end.holds
+    assert dead_end.verdict is Verdict.FAILS
     assert "no event of the alphabet moves it on" in dead_end.detail
+    assert dead_end.refused_step is None and dead_end.refused_by == ()
+    assert report.closed  # so the dead rules are proven dead
+    assert report.property("no-dead-rules").verdict is Verdict.FAILS
     assert "report-progress" in report.property("no-dead-rules").detail
 
 
@@ -197,37 +388,79 @@ def test_the_default_alphabet_follows_the_policy_parameters() -> None:
 
 
 @pytest.mark.parametrize(
-    ("arguments", "message"),
+    ("arguments", "error", "message"),
     [
-        ({"depth": 0}, "depth must be an integer >= 1"),
-        ({"max_states": 0}, "max_states"),
-        ({"escape": -1}, "escape"),
-        ({"alphabet": []}, "alphabet is empty"),
-        ({"alphabet": [opened()]}, "other than interaction_opened"),
+        ({"depth": 0}, ArgumentValueError, "argument 'depth': must be an integer >= 1, got 0"),
+        ({"depth": "8"}, ArgumentTypeError, "argument 'depth': must be an integer >= 1, got '8'"),
+        ({"depth": True}, ArgumentTypeError, "argument 'depth'"),
+        ({"max_states": 0}, ArgumentValueError, "argument 'max_states'"),
+        ({"escape": -1}, ArgumentValueError, "argument 'escape'"),
+        ({"escape": 1.5}, ArgumentTypeError, "argument 'escape'"),
+        ({"alphabet": []}, ArgumentValueError, "argument 'alphabet': is empty"),
+        ({"alphabet": [opened()]}, ArgumentValueError, "other than interaction_opened"),
+        ({"alphabet": ["customer_vented"]}, ArgumentTypeError, "argument 'alphabet': must hold events"),
+        ({"alphabet": 3}, ArgumentTypeError, "argument 'alphabet'"),
+        ({"invariants": [3]}, ArgumentTypeError, "argument 'invariants'"),
+        ({"invariants": never_followed_up}, ArgumentTypeError, "argument 'invariants'"),
+        ({"key": "state"}, ArgumentTypeError, "argument 'key'"),
+        ({"opening": ev("customer_vented")}, ArgumentTypeError, "argument 'opening'"),
+        ({"progress": 1}, ArgumentTypeError, "argument 'progress'"),
     ],
 )
-def test_bad_arguments_are_refused(arguments, message) -> None:
-    with pytest.raises(ValueError, match=message):
+def test_bad_arguments_are_refused_with_typed_errors(arguments, error, message) -> None:
+    with pytest.raises(error, match=message) as caught:
         verify(FACTS_FIRST, **arguments)
+    assert isinstance(caught.value, DeescalateError)
+
+
+def test_a_bad_policy_is_refused_with_a_typed_error() -> None:
+    with pytest.raises(ArgumentTypeError, match="argument 'policy'"):
+        verify(42)
+    with pytest.raises(DeescalateError, match="unknown policy"):
+        verify("facts-last")
+
+
+def test_asking_for_an_unknown_property_is_a_typed_error() -> None:
+    report = verify(FACTS_FIRST, depth=1, escape=0)
+    with pytest.raises(ArgumentValueError, match="no property 'no-dead-end' in this report"):
+        report.property("no-dead-end")
+
+
+def test_a_property_result_keeps_holds_and_takes_a_bool_verdict() -> None:
+    assert PropertyResult("p", True).verdict is Verdict.HOLDS and PropertyResult("p", True).holds
+    assert PropertyResult("p", False).verdict is Verdict.FAILS
+    assert not PropertyResult("p", "inconclusive").holds
+    with pytest.raises(ArgumentValueError):
+        PropertyResult("p", "maybe")
 
 
 def test_a_policy_can_be_named() -> None:
     assert verify("apologize-first", depth=2).policy == "apologize-first"
 
 
-def test_the_report_as_json(facts_first_report) -> None:
+def test_the_report_as_json(facts_first_report, abuse_report) -> None:
     data = json.loads(json.dumps(facts_first_report.to_dict()))
-    assert {"policy", "depth", "states", "properties"} <= set(data)
+    assert {"policy", "verdict", "holds", "depth", "escape", "states", "closed", "properties"} <= set(data)
     assert data["policy"] == "facts-first" and data["depth"] == 8 and data["states"] == facts_first_report.states
+    assert data["verdict"] == "holds" and data["holds"] is True and data["escape"] == 40
     assert data["properties"][0] == {
         "name": "no-dead-ends",
+        "verdict": "holds",
         "holds": True,
         "counterexample": None,
-        "detail": "followed_up can be reached from every explored interaction",
+        "detail": "followed_up can be reached from every interaction within 8 events",
+        "refused_step": None,
+        "refused_by": [],
     }
-    broken = verify(FACTS_FIRST.with_rules(no_follow_up_after_abuse), depth=3, escape=3).to_dict()
-    counterexample = broken["properties"][0]["counterexample"]
-    assert [e["type"] for e in counterexample] == ["interaction_opened", "abuse_observed"]
+    broken = json.loads(json.dumps(abuse_report.to_dict()))
+    assert broken["verdict"] == "fails" and broken["holds"] is False
+    dead_end = broken["properties"][0]
+    assert dead_end["verdict"] == "fails"
+    assert [e["type"] for e in dead_end["counterexample"]] == ["interaction_opened", "abuse_observed"]
+    assert dead_end["refused_step"][-1]["type"] == "follow_up_completed"
+    assert dead_end["refused_by"] == ["no-follow-up-after-abuse"]
+    unsure = verify(FACTS_FIRST, max_states=300).to_dict()
+    assert unsure["verdict"] == "inconclusive" and unsure["holds"] is False and unsure["complete"] is False
 
 
 # -- test paths -------------------------------------------------------------------------------
@@ -282,6 +515,8 @@ def test_ending_the_conversation_is_not_a_way_out() -> None:
         return True
 
     report = verify(FACTS_FIRST.with_rules(only_ending), depth=3)
-    assert not report.property("no-dead-ends").holds
+    dead_end = report.property("no-dead-ends")
+    assert dead_end.verdict is Verdict.FAILS and dead_end.counterexample == (default_opening(),)
+    assert_refused_at_the_end(dead_end.refused_step, FACTS_FIRST.with_rules(only_ending), ["only-ending"])
     ended = ConversationEnded(at=default_opening().at, reason=EndReason.CUSTOMER_LEFT)
     assert ended.type in {e.type for p in report.paths for e in p.events}

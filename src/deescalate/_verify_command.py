@@ -2,7 +2,10 @@
 
 It loads the policy (and any invariants or alphabet) named on the command line,
 shows progress on a terminal, prints the report as text or JSON, and writes the
-test paths and counterexamples as transcripts that ``deescalate review`` reads.
+test paths, counterexamples and refused steps as transcripts that ``deescalate
+review`` reads. The exit status tells a proven failure (1) from a search that ran
+out before it could tell (3), so a CI job never fails a sound policy for a small
+budget.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ from ._terminal import Styles, plural
 
 if TYPE_CHECKING:  # the exploration is imported when the command runs, not at start-up
     from .verify import Invariant, Report
+
+#: The exit status for each verdict of the whole report (2 is for bad arguments).
+EXIT = {"holds": 0, "fails": 1, "inconclusive": 3}
 
 
 class _CannotWrite(DeescalateError):
@@ -48,7 +54,10 @@ def add_parser(commands: Any) -> None:
         help="explore every interaction a policy allows and check it cannot trap a conversation",
         description="Explore, breadth first, every interaction a policy allows in strict mode and "
         "check that followed_up stays reachable, every stage is reachable and every rule can fire. "
-        "Exit 0: every property holds; 1: one fails; 2: bad arguments.",
+        "Each property holds, fails (with a transcript that shows it) or is inconclusive (the search "
+        "ran out first; the report names the option to raise).",
+        epilog="Exit status: 0 every property holds; 1 one fails; 2 bad arguments; "
+        "3 none fails but some are inconclusive.",
     )
     ver.add_argument(
         "--policy",
@@ -67,9 +76,9 @@ def add_parser(commands: Any) -> None:
     ver.add_argument(
         "--escape",
         type=_at_least(0),
-        default=10,
+        default=40,
         metavar="N",
-        help="further events searched for a way out before calling a dead end (default 10)",
+        help="how many events past --depth to look for ways out, at most (default 40)",
     )
     ver.add_argument(
         "--invariant",
@@ -85,7 +94,9 @@ def add_parser(commands: Any) -> None:
     )
     ver.add_argument("--format", choices=("text", "json"), default="text")
     ver.add_argument(
-        "--paths", metavar="DIR", help="write test paths and counterexamples there as .jsonl transcripts"
+        "--paths",
+        metavar="DIR",
+        help="write test paths, counterexamples and refused steps there as .jsonl transcripts",
     )
     ver.set_defaults(run=run)
 
@@ -152,19 +163,30 @@ def _write_paths(report: Report, directory: Path) -> None:
     for result in report.properties:
         if result.counterexample is not None:
             _write(directory, f"counterexample-{result.name}", result.counterexample)
+        if result.refused_step is not None:
+            _write(directory, f"refused-step-{result.name}", result.refused_step)
+
+
+_HEADLINE = {"holds": "Verified", "fails": "Not verified", "inconclusive": "Inconclusive"}
+_MARK = {"holds": "holds", "fails": "FAILS", "inconclusive": "INCONCLUSIVE"}
 
 
 def format_text(report: Report, styles: Styles, paths: str | None = None) -> str:
-    """The verification report for people."""
+    """The verification report for people: "Verified" only when every property holds."""
     scope = f"{report.states:,} distinct interactions explored, {report.depth} events deep"
     if report.deepest > report.depth:
         scope += f" (up to {report.deepest} looking for ways out)"
-    if not report.complete:
+    if report.closed:
+        scope += ", every one the policy allows"
+    elif not report.complete:
         scope += ", stopped at the state budget"
-    out = [styles.bold(f"Verified {report.policy}: {scope}")]
+    out = [styles.bold(f"{_HEADLINE[report.verdict.value]} {report.policy}: {scope}")]
     width = max(len(p.name) for p in report.properties)
+    pad = max(len(_MARK[p.verdict.value]) for p in report.properties)
+    paint = {"holds": styles.dim, "fails": styles.violation, "inconclusive": styles.warning}
     for result in report.properties:
-        mark = styles.dim("holds") if result.holds else styles.violation("FAILS")
+        label = _MARK[result.verdict.value]
+        mark = paint[result.verdict.value](label) + " " * (pad - len(label))
         out.append(f"  {mark}  {result.name:<{width}}  {result.detail}")
         if result.counterexample is not None:
             out.append(
@@ -172,6 +194,13 @@ def format_text(report: Report, styles: Styles, paths: str | None = None) -> str
                 "save it as a .jsonl file and replay it with deescalate review):"
             )
             out.extend(f"           {dump_event(e)}" for e in result.counterexample)
+        if result.refused_step is not None:
+            out.append(
+                f"         refused step ({plural(len(result.refused_step), 'event')}: the furthest way "
+                f"forward, then the event {', '.join(result.refused_by)} refuses there; "
+                "deescalate review --strict shows it refused):"
+            )
+            out.extend(f"           {dump_event(e)}" for e in result.refused_step)
     stages = sum(p.name.startswith("reach-") for p in report.paths)
     where = f", written to {paths}" if paths else " (write them with --paths DIR)"
     out.append(
@@ -181,17 +210,23 @@ def format_text(report: Report, styles: Styles, paths: str | None = None) -> str
     if report.longest_way_out is not None:
         out.append(f"Longest way out: {report.longest_way_out} events from an interaction to followed_up")
     if report.untaken:
-        out.append(f"Transitions not taken within {report.depth} events: {', '.join(report.untaken)}")
-    failing = [p for p in report.properties if not p.holds]
+        out.append(f"Transitions no explored transcript takes: {', '.join(report.untaken)}")
+    total = len(report.properties)
+    failing = sum(p.verdict.value == "fails" for p in report.properties)
+    unsure = sum(p.verdict.value == "inconclusive" for p in report.properties)
     if failing:
-        out.append(styles.violation(f"{len(failing)} of {len(report.properties)} properties fail."))
+        also = f"; {unsure} inconclusive" if unsure else ""
+        out.append(styles.violation(f"{failing} of {total} properties fail{also}."))
+    elif unsure:
+        summary = f"Nothing fails, but {unsure} of {total} properties are inconclusive"
+        out.append(styles.warning(f"{summary}: raise the option each one names."))
     else:
-        out.append(f"All {len(report.properties)} properties hold.")
+        out.append(f"All {total} properties hold.")
     return "\n".join(out) + "\n"
 
 
 def run(args: argparse.Namespace, out: TextIO, err: IO[str]) -> int:
-    """Run ``deescalate verify``; 0 when every property holds, 1 when one fails."""
+    """Run ``deescalate verify``; 0 when every property holds, 1 when one fails, 3 when unsure."""
     from .verify import verify
 
     policy = load_policy(args.policy)
@@ -214,4 +249,4 @@ def run(args: argparse.Namespace, out: TextIO, err: IO[str]) -> int:
         out.write(json.dumps(report.to_dict(), ensure_ascii=False) + "\n")
     else:
         out.write(format_text(report, Styles(out), args.paths))
-    return 0 if report.holds else 1
+    return EXIT[report.verdict.value]
