@@ -53,7 +53,7 @@ def rows(effort: Effort) -> list[Row]:
             webhook.cycle / webhook.apply, bar=4.0),
         Row("webhook: load snapshot, apply, dump (15 in)", _us(webhook.cycle),
             f"JSON floor: loads + dumps ({webhook.snapshot_bytes:,} B)", _us(webhook.json_floor),
-            webhook.cycle / webhook.json_floor),
+            webhook.cycle / webhook.json_floor, bar=5.0),
         Row(f"review, one {review.long_files.events:,}-event transcript file",
             _rate(review.long_files.review),
             "JSON floor: read the file + json.loads lines", _rate(review.long_files.floor),

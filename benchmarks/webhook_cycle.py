@@ -1,5 +1,8 @@
 """One webhook call: load the interaction's snapshot, apply the delivered event, dump the snapshot.
 
+Loading rebuilds the interaction from its history under the recorded policy and
+checks the recorded state and findings against it, as every live integration does.
+
 The interaction is 15 events in (examples/clean.jsonl up to the agreement, then
 progress reports), and the delivered event, already parsed, is one more progress
 report. Beside it, in the same rounds: the JSON floor, ``json.loads`` of the same
@@ -53,19 +56,19 @@ def fifteen_events_in() -> d.Interaction:
 
 
 def measure(effort: Effort) -> WebhookCost:
-    text = d.dump_snapshot(fifteen_events_in())
-    delivered = _progress(4)
     policy, strict = d.FACTS_FIRST, d.Mode.STRICT
+    text = d.dump_snapshot(fifteen_events_in(), policy)
+    delivered = _progress(4)
 
     def cycle() -> str:
-        interaction = d.load_snapshot(text)
+        interaction = d.load_snapshot(text, policy)
         outcome = d.apply(interaction, delivered, policy, strict)
-        return d.dump_snapshot(outcome.interaction)
+        return d.dump_snapshot(outcome.interaction, policy)
 
     def json_floor() -> str:
         return json.dumps(json.loads(text), ensure_ascii=False, separators=(",", ":"))
 
-    assert len(d.load_snapshot(cycle()).history) == 16
+    assert len(d.load_snapshot(cycle(), policy).history) == 16
     apply_cycle, applied = clean_cycle()  # row 1's work, timed again in these rounds
     runs: dict[str, Callable[[], object]] = {
         "cycle": cycle,

@@ -245,13 +245,14 @@ def step(
         return interaction, (), _LATE
 
     stage = interaction.stage
-    route = ROUTES.get(event.type, _NO_ROUTE).get(stage)
+    kind = event.type
+    route = ROUTES.get(kind, _NO_ROUTE).get(stage)
     if route is None or (route.requires is not None and not getattr(interaction, route.requires)):
         finding = Finding(
             INVALID_TRANSITION.id,
             _VIOLATION,
             _why_impossible(interaction, event),
-            event.type,
+            kind,
         )
         return interaction, (finding,), _INVALID
 
@@ -259,7 +260,7 @@ def step(
     if findings and mode == _STRICT and any(f.severity is _VIOLATION for f in findings):
         return interaction, findings, _REFUSED
 
-    changes = EFFECTS[event.type](interaction, event)
+    changes = EFFECTS[kind](interaction, event)
     dest = route.dest
     if dest is not stage:
         changes["stage"] = dest

@@ -21,20 +21,37 @@ import attrs
 from ._errors import ArgumentTypeError, EventError, describe, one_line
 from ._events import EVENT_CLASSES, Event
 
-# For each event type: its class and its fields but ``at`` (every event's first, read
-# apart) as (name, required) pairs, in order.
-_SCHEMA: dict[str, tuple[type[Event], tuple[tuple[str, bool], ...]]] = {
-    name: (
-        cls,
-        tuple(
-            (field.name, field.default is attrs.NOTHING)
-            for field in attrs.fields(cls)
-            if field.name != "at"
-        ),
-    )
-    for name, cls in EVENT_CLASSES.items()
-}
-assert all(attrs.fields(cls)[0].name == "at" for cls in EVENT_CLASSES.values())
+
+def _decoder(cls: type[Event]) -> Callable[[dict[str, Any]], Event]:
+    """A function building an event of ``cls`` from its decoded JSON object, generated from its fields.
+
+    Written out field by field: every event of a snapshot is decoded at every
+    webhook call. ``null`` or absence means the field's default; a required field
+    must be there; the class's own validators judge every value.
+    """
+    lines = ["def decode(data):", "    at = data.get('at')", "    if at is None:", "        missing('at')"]
+    arguments = ["at=timestamp(at)"]
+    namespace: dict[str, Any] = {"cls": cls, "timestamp": _timestamp, "missing": _missing}
+    for field in attrs.fields(cls):
+        name = field.name
+        if name == "at":
+            continue
+        lines.append(f"    v_{name} = data.get({name!r})")
+        if field.default is attrs.NOTHING:
+            lines += [f"    if v_{name} is None:", f"        missing({name!r})"]
+        elif field.default is not None:
+            namespace[f"default_{name}"] = field.default
+            lines += [f"    if v_{name} is None:", f"        v_{name} = default_{name}"]
+        arguments.append(f"{name}=v_{name}")
+    lines.append(f"    return cls({', '.join(arguments)})")
+    exec("\n".join(lines), namespace)
+    decode: Callable[[dict[str, Any]], Event] = namespace["decode"]
+    return decode
+
+
+def _missing(name: str) -> None:
+    raise EventError(name, "is required")
+
 
 # The C scanner json.loads runs (as its default decoder builds it). json.loads wraps
 # it in three Python calls and two regular expressions that skip surrounding
@@ -47,8 +64,9 @@ _scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # t
 # drops the rest.
 _LONG_FRACTION = re.compile(r"[.,][0-9]{7}")
 # The fewest characters around such a fraction: "20260302T090000.1234567Z" has 24.
-# Shorter timestamps (the usual "2026-03-02T09:00:00Z" has 20) skip the search.
-_SHORTEST_LONG_FRACTION = 22
+# Shorter timestamps (the usual "2026-03-02T09:00:00Z" has 20), and those without a
+# fraction, skip the search.
+_SHORTEST_LONG_FRACTION = 23
 
 
 def _timestamp(value: object) -> datetime:
@@ -60,7 +78,8 @@ def _timestamp(value: object) -> datetime:
         raise EventError("at", f"is not an ISO-8601 timestamp: {describe(value)}") from None
     if moment.tzinfo is None:  # fromisoformat gives a fixed-offset timezone or none at all
         raise EventError("at", f"has no UTC offset: {describe(value)} (add Z or +00:00)")
-    if len(value) > _SHORTEST_LONG_FRACTION and _LONG_FRACTION.search(value):
+    fraction = "." in value or "," in value  # a search only for the few that have one
+    if fraction and len(value) > _SHORTEST_LONG_FRACTION and _LONG_FRACTION.search(value):
         raise EventError(
             "at", f"has more than 6 fractional digits: {describe(value)} (a timestamp keeps microseconds)"
         )
@@ -80,20 +99,10 @@ def event_from_dict(data: object) -> Event:
     if kind is None:
         raise EventError("type", "is required")
     try:
-        cls, fields = _SCHEMA[kind]
+        decode = _DECODERS[kind]
     except Exception:  # not there, unhashable, or a tuple nested too deep to hash
         raise EventError("type", f"unknown event type {describe(kind)}") from None
-    at = data.get("at")
-    if at is None:
-        raise EventError("at", "is required")
-    values: dict[str, Any] = {"at": _timestamp(at)}
-    for name, required in fields:
-        value = data.get(name)
-        if value is not None:
-            values[name] = value
-        elif required:
-            raise EventError(name, "is required")
-    return cls(**values)
+    return decode(data)
 
 
 #: Compact JSON, as json.dumps(..., ensure_ascii=False, separators=(",", ":")) writes it,
@@ -108,7 +117,7 @@ def _encoder(cls: type[Event]) -> Callable[[Event], dict[str, Any]]:
     every event of a history at every webhook call, and a loop over the fields
     asking each value's type costs twice as much.
     """
-    lines = [f"def encode(event):", f"    data = {{'type': {cls.type!r}}}"]
+    lines = ["def encode(event):", f"    data = {{'type': {cls.type!r}}}"]
     for field in attrs.fields(cls):
         name, kind = field.name, str(field.type)
         if name == "at":
@@ -130,6 +139,10 @@ def _encoder(cls: type[Event]) -> Callable[[Event], dict[str, Any]]:
     return encode
 
 
+#: For each event type, the function building its events from JSON objects.
+_DECODERS: dict[str, Callable[[dict[str, Any]], Event]] = {
+    kind: _decoder(cls) for kind, cls in EVENT_CLASSES.items()
+}
 _ENUMS = {"Fault", "ApologyScope", "EndReason"}
 _ENCODERS: dict[type[Event], Callable[[Event], dict[str, Any]]] = {
     cls: _encoder(cls) for cls in EVENT_CLASSES.values()

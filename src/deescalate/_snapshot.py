@@ -323,19 +323,20 @@ def _rebuilt(entries: list[Any], policy: Policy) -> Interaction:
     advisory, applied = Mode.ADVISORY, Status.APPLIED
     for position in range(1, len(entries)):  # the hot loop of every load: paths are built only to fail
         item = entries[position]
-        if type(item) is not dict or "event" not in item or "findings" not in item:
+        if type(item) is not dict:
+            _object(item, f"history[{position}]")  # raises, naming the path
+        value = item.get("event", _MISSING)
+        recorded = item.get("findings", _MISSING)
+        if type(value) is not dict or recorded is _MISSING:
             where = f"history[{position}]"
-            _get(_object(item, where), "event", where)
+            _object(_get(item, "event", where), f"{where}.event")
             _get(item, "findings", where)
-        value = item["event"]
         try:
             event = event_from_dict(value)
         except EventError as error:
             raise SnapshotError(f"history[{position}].event.{error.field}", error.reason) from None
-        if type(value) is not dict or isinstance(event, InteractionOpened):
-            where = f"history[{position}]"
-            _object(value, f"{where}.event")
-            raise SnapshotError(f"{where}.event.type", _OPENING_FIRST)
+        if isinstance(event, InteractionOpened):
+            raise SnapshotError(f"history[{position}].event.type", _OPENING_FIRST)
         try:
             interaction, found, status = step(interaction, event, policy, advisory)
         except RuleError as error:
@@ -347,7 +348,6 @@ def _rebuilt(entries: list[Any], policy: Policy) -> Interaction:
                 raise SnapshotError(f"{where}.event.type", reason)
             field, reason = _WHY_NOT_APPLIED[status]
             raise SnapshotError(f"{where}.event.{field}", reason)
-        recorded = item["findings"]
         if found or type(recorded) is not list or recorded:
             _check_findings(found, recorded, position, policy)
     return interaction
