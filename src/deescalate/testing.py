@@ -11,7 +11,8 @@ The only module of deescalate that imports hypothesis (install it with
   ``violations=False`` keeps them free of violations under a policy.
 * :func:`interactions` draws interactions at a chosen stage.
 * :class:`InteractionMachine` is a :class:`~hypothesis.stateful.RuleBasedStateMachine`
-  that drives a live interaction under a policy; subclass it and add invariants.
+  that drives a live interaction under a policy with steered events; subclass it
+  and add invariants. Its failing runs shrink to the fewest deliveries.
 
 The assertion helpers of :mod:`deescalate.assertions` are re-exported here.
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, timezone
+from enum import Enum
 from typing import Any, ClassVar
 
 import attrs
@@ -45,6 +47,7 @@ from .assertions import assert_clean, assert_ends_at, assert_fires
 
 __all__ = [
     "FIELDS",
+    "START",
     "InteractionMachine",
     "assert_clean",
     "assert_ends_at",
@@ -55,7 +58,8 @@ __all__ = [
     "transcripts",
 ]
 
-#: When generated transcripts start (events follow at non-decreasing times).
+#: When generated transcripts start (events follow at non-decreasing times); a machine's
+#: printed steps count their times from it.
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 #: A draw function: hypothesis's ``draw`` in a composite, or ``data.draw``.
@@ -204,21 +208,35 @@ class _Steering:
     ) -> str:
         """The next event type at ``stage`` (never one in ``avoid``, if anything else will do)."""
         roll: int = draw(st.integers(0, 9))
-        if self.blocked and roll < 7:
-            pool = _STAY[stage]
-        else:
-            pool = _FORWARD[stage] if roll < 5 else _POSSIBLE[stage] if roll < 9 else _ALL_TYPES
+        pool = _ALL_TYPES if roll == 9 else self.pool(roll, stage)
         allowed = [kind for kind in pool if kind not in avoid] or [k for k in _STAY[stage] if k not in avoid]
         kind: str = draw(st.sampled_from(allowed or pool))
         return kind
+
+    def pool(self, roll: int, stage: Stage, forward: int = 5) -> list[str]:
+        """The event types a steered step at ``stage`` picks from, by a ``roll`` of 0..8.
+
+        Blocked, rolls below 7 give the types that keep the stage; otherwise rolls
+        below ``forward`` give the forward ones, and the rest every type possible at
+        ``stage``. (A roll of 9, anything at all, is the caller's.)
+        """
+        if self.blocked and roll < 7:
+            pool = _STAY[stage]
+        else:
+            pool = _FORWARD[stage] if roll < forward else _POSSIBLE[stage]
+        return pool or _STAY[stage]
+
+    def refuses(self, interaction: Interaction, event: Event) -> bool:
+        """True when strict mode would refuse ``event`` (never in advisory mode)."""
+        if self.mode is not Mode.STRICT:
+            return False
+        return apply(interaction, event, self.policy, self.mode).status is Status.REFUSED
 
     def draw_event(self, draw: Draw, interaction: Interaction, kind: str, at: datetime) -> Event:
         """An event of ``kind``, redrawn up to twice if strict mode would refuse it."""
         for _ in range(3):
             event = _draw_event(draw, kind, at)
-            if self.mode is not Mode.STRICT:
-                break
-            if apply(interaction, event, self.policy, self.mode).status is not Status.REFUSED:
+            if not self.refuses(interaction, event):
                 break
         return event
 
@@ -321,15 +339,117 @@ def interactions(
     return interaction
 
 
+#: Each event type's index in :data:`_ALL_TYPES`, the fixed list a machine step's type is read from.
+_TYPE_INDEX = {kind: n for n, kind in enumerate(_ALL_TYPES)}
+# The choices of a machine step, built once (building a strategy costs more than drawing from it).
+_ROLLS = st.integers(0, 9)
+_PICKS = st.integers(0, 119)  # 120: a multiple of every pool size up to 6, near enough even for the rest
+_SECONDS = st.integers(0, 600)
+_ANY_INDEX = st.integers(0, len(_ALL_TYPES))
+_AGAIN = st.integers(0, 1)
+_RUNNER = st.runner()
+#: ``_ONLY[n]``: a choice whose one permitted value is ``n``.
+_ONLY = tuple(st.integers(n, n) for n in range(len(_ALL_TYPES) + 1))
+#: Attempts at an event's fields before strict mode's refusal of the last one is accepted.
+_ATTEMPTS = 3
+#: How many of a machine step's nine steered rolls move forward when not blocked: more
+#: than the strategies' five, since the zero roll, which Hypothesis draws more often
+#: than the others, is unsteered here.
+_FORWARD_ROLLS = 7
+
+
 @st.composite
-def _steered_event(draw: st.DrawFn, machine: InteractionMachine) -> Event:
-    kind = machine.steering.next_type(draw, machine.interaction.stage)
-    at = machine.moment + timedelta(seconds=draw(st.integers(0, 600)))
-    return machine.steering.draw_event(draw, machine.interaction, kind, at)
+def _delivery(draw: st.DrawFn) -> Event | None:
+    """The running machine's next event, steered, from choices that mean the same in any state.
+
+    A failing run shrinks well only if deleting a step leaves the later steps' events
+    as they were, but steering reads a choice against the interaction's state (a
+    roll picks a pool of types for the current stage), and the state changes when an
+    earlier step goes. So a step draws a roll (0..9) and a pick (0..119), and
+    :func:`_event` records the type chosen in a choice of its own. A roll of 0 is
+    unsteered: the recorded type is read as it stands. Shrinking lowers each roll
+    to 0 without changing any event, after which deleting a step changes no other.
+    """
+    machine: InteractionMachine = draw(_RUNNER)
+    roll: int = draw(_ROLLS)
+    pick: int = draw(_PICKS)
+    if roll == 0:
+        return draw(_EVENT[None])
+    pool = machine.steering.pool(roll - 1, machine.interaction.stage, forward=_FORWARD_ROLLS)
+    return draw(_EVENT[_TYPE_INDEX[pool[pick % len(pool)]]])
 
 
-def _next_event_of(machine: InteractionMachine) -> st.SearchStrategy[Event]:
+@st.composite
+def _event(draw: st.DrawFn, chosen: int | None) -> Event | None:
+    """A step's event of type ``_ALL_TYPES[chosen]`` (``chosen`` None: unsteered).
+
+    It draws the type's index in :data:`_ALL_TYPES` plus one, the time step and up
+    to three attempts at the fields, each but the last followed by whether to try
+    again. When steered, the index and each try-again are choices with one
+    permitted value, what the steering chose (a redraw when strict mode would
+    refuse the fields), so the choices hold the event; unsteered, the same choices
+    are read as they stand, and an index of 0 delivers nothing (None). A step
+    shrunk to its simplest choices is that, and short enough (five choices with the
+    two Hypothesis draws for each step) for the shrinker to delete in one piece.
+    """
+    machine: InteractionMachine = draw(_RUNNER)
+    steered = chosen is not None
+    index: int = draw(_ANY_INDEX if chosen is None else _ONLY[chosen + 1])
+    if index == 0:
+        return None
+    kind = _ALL_TYPES[index - 1]
+    at = machine.moment + timedelta(seconds=draw(_SECONDS))
+    event = _draw_event(draw, kind, at)
+    for _ in range(_ATTEMPTS - 1):
+        if steered:
+            again = machine.steering.refuses(machine.interaction, event)
+            draw(_ONLY[again])
+        else:
+            again = bool(draw(_AGAIN))
+        if not again:
+            break
+        event = _draw_event(draw, kind, at)
+    return event
+
+
+_EVENT: dict[int | None, st.SearchStrategy[Event | None]] = {
+    chosen: _event(chosen) for chosen in [None, *range(len(_ALL_TYPES))]
+}
+_DELIVERY = _delivery()
+
+
+def _next_event_of(machine: InteractionMachine) -> st.SearchStrategy[Event | None]:
     return machine.next_event()
+
+
+def _mark(outcome: Outcome) -> str:
+    """What became of a delivery, for the printout of a failing run (empty when simply applied)."""
+    rules = ", ".join(dict.fromkeys(f.rule for f in outcome.violations))
+    if outcome.status is Status.REFUSED:
+        return f"refused by {rules}"
+    if outcome.status is Status.INVALID:
+        return "invalid: " + "; ".join(f.message for f in outcome.violations)
+    if not outcome.applied:
+        return f"ignored: {outcome.status.value}"
+    return f"applied with violations: {rules}" if rules else ""  # advisory mode applies them
+
+
+def _source(event: Event) -> str:
+    """Python that builds ``event``, times counted from :data:`START`: how a printed step shows it."""
+    fields = []
+    for field in attrs.fields(type(event)):
+        value = getattr(event, field.name)
+        if field.name == "event_id" and value is None:
+            continue
+        if isinstance(value, datetime) and value.tzinfo is START.tzinfo:
+            seconds = int((value - START).total_seconds())
+            if value == START + timedelta(seconds=seconds):
+                text = "START" if seconds == 0 else f"START + timedelta(seconds={seconds})"
+                fields.append(f"{field.name}={text}")
+                continue
+        shown = f"{type(value).__name__}.{value.name}" if isinstance(value, Enum) else repr(value)
+        fields.append(f"{field.name}={shown}")
+    return f"{type(event).__name__}({', '.join(fields)})"
 
 
 class InteractionMachine(RuleBasedStateMachine):
@@ -341,7 +461,10 @@ class InteractionMachine(RuleBasedStateMachine):
     ``TestMyPolicy = MyMachine.TestCase``. It checks that strict mode never lets a
     violation through and, at the end of each run, that replaying the history
     gives the same interaction (call ``super().teardown()`` if you override
-    ``teardown``).
+    ``teardown``). A failing run shrinks to the fewest deliveries that break an
+    invariant, and its printout shows each event on one line, marking a delivery
+    that was not applied (``# refused by let-them-vent``) or, in advisory mode, one
+    applied with violations.
     """
 
     policy: ClassVar[Policy] = FACTS_FIRST
@@ -355,12 +478,15 @@ class InteractionMachine(RuleBasedStateMachine):
         self.outcome: Outcome | None = None
         self.moment = START
         self.steering = _Steering(self.policy, self.mode)
+        # What the printout of the step running shows: its event's argument, the event, a mark.
+        self._shown: tuple[str, Event, str] | None = None
 
     @initialize(opening=openings(at=START))
     def opened(self, opening: InteractionOpened) -> None:
         """Open the interaction with a drawn ``interaction_opened``."""
         self.interaction = open_interaction(opening, self.policy)
         self.transcript = [opening]
+        self._shown = ("opening", opening, "")
 
     @classmethod
     def _to_test_case(cls) -> Any:  # type: ignore[override]  # hypothesis caches the base one
@@ -373,19 +499,39 @@ class InteractionMachine(RuleBasedStateMachine):
             setattr(case, "_deescalate_phases", True)  # noqa: B010
         return case
 
-    def next_event(self) -> st.SearchStrategy[Event]:
-        """The strategy for the next event: steered by the interaction's stage, later in time."""
-        return _steered_event(self)
+    def next_event(self) -> st.SearchStrategy[Event | None]:
+        """The strategy for the next event (None delivers nothing): steered by the stage, later in time.
+
+        Override it to feed other events. Failing runs shrink well when its choices
+        mean the same whatever the interaction's state, as the default's do: a
+        strategy that reads them against the state (say, sampling from the event
+        types possible at the current stage) turns later steps into other events
+        when shrinking deletes an earlier one.
+        """
+        return _DELIVERY
 
     @rule(event=st.runner().flatmap(_next_event_of))
-    def deliver(self, event: Event) -> None:
-        """Deliver one steered event and apply it."""
+    def deliver(self, event: Event | None) -> None:
+        """Deliver one steered event and apply it (None, what shrinking makes of a step, delivers nothing)."""
+        if event is None:
+            return
         self.moment = event.at
         self.transcript.append(event)
         before = self.interaction
         self.outcome = apply(before, event, self.policy, self.mode)
         self.steering.saw(before, self.outcome)
         self.interaction = self.outcome.interaction
+        self._shown = ("event", event, _mark(self.outcome))
+
+    def _repr_step(self, rule: Any, data: Any, result: Any) -> str:
+        # Hypothesis prints each step of a failing run with this, once the step ran: the
+        # event shows on one line, its time counted from START, and a delivery that was
+        # not applied says why, as a comment.
+        shown, self._shown = self._shown, None
+        if shown is not None and isinstance(data, dict) and shown[0] in data:
+            data = {**data, shown[0]: _source(shown[1])}
+        line: str = super()._repr_step(rule, data, result)
+        return f"{line}  # {shown[2]}" if shown is not None and shown[2] else line
 
     @invariant()
     def strict_mode_lets_no_violation_through(self) -> None:

@@ -639,17 +639,23 @@ def _refused(graph: Graph, letters: list[int]) -> tuple[tuple[Event, ...], tuple
     return events, tuple(dict.fromkeys(f.rule for f in findings if f.is_violation))
 
 
+def _coverage(name: str, missing: str, scope: _Scope, done: str, never: str, unseen: str) -> PropertyResult:
+    """A property that everything (stages, rules) is met: it fails only once the search closed."""
+    if not missing:
+        return PropertyResult(name, Verdict.HOLDS, None, done)
+    if scope.closed:
+        return PropertyResult(name, Verdict.FAILS, None, f"{never}: {missing}")
+    detail = f"{unseen} within {scope.depth} events: {missing}; {_deeper(scope)}"
+    return PropertyResult(name, Verdict.INCONCLUSIVE, None, detail)
+
+
 def _every_stage(graph: Graph, scope: _Scope) -> PropertyResult:
-    name = "every-stage-reachable"
     reached = {interaction.stage for interaction in graph.interactions}
     missing = ", ".join(stage.value for stage in Stage if stage not in reached)
-    if not missing:
-        return PropertyResult(name, Verdict.HOLDS, None, "every stage is reached")
-    if scope.closed:
-        detail = f"never reached, by any interaction the policy allows: {missing}"
-        return PropertyResult(name, Verdict.FAILS, None, detail)
-    detail = f"not reached within {scope.depth} events: {missing}; {_deeper(scope)}"
-    return PropertyResult(name, Verdict.INCONCLUSIVE, None, detail)
+    return _coverage(
+        "every-stage-reachable", missing, scope, "every stage is reached",
+        "never reached, by any interaction the policy allows", "not reached",
+    )
 
 
 def _deeper(scope: _Scope) -> str:
@@ -661,15 +667,11 @@ def _deeper(scope: _Scope) -> str:
 
 
 def _no_dead_rules(graph: Graph, scope: _Scope) -> PropertyResult:
-    name = "no-dead-rules"
     dead = ", ".join(rule.id for rule in graph.policy.rules if rule.id not in graph.fired)
-    if not dead:
-        return PropertyResult(name, Verdict.HOLDS, None, "every rule fires on some explored step")
-    if scope.closed:
-        detail = f"never fired, on any step the policy allows: {dead}"
-        return PropertyResult(name, Verdict.FAILS, None, detail)
-    detail = f"never fired within {scope.depth} events: {dead}; {_deeper(scope)}"
-    return PropertyResult(name, Verdict.INCONCLUSIVE, None, detail)
+    return _coverage(
+        "no-dead-rules", dead, scope, "every rule fires on some explored step",
+        "never fired, on any step the policy allows", "never fired",
+    )
 
 
 def _invariant(graph: Graph, within: int, scope: _Scope, invariant: Invariant) -> PropertyResult:
