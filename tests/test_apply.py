@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import attrs
-
 import threading
 
+import attrs
 import pytest
 
 from build import TO_ACKNOWLEDGED, TO_AGREED, TO_FACTS, TO_FOLLOWED_UP, TO_REMEDY, ev, events, opened, run

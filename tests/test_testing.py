@@ -208,7 +208,7 @@ class HandoffOnRequest(InteractionMachine):
 
 
 def test_the_printout_of_a_failing_run_marks_the_deliveries_strict_mode_refused() -> None:
-    _, delivered = _failing_steps(HandoffOnRequest, derandomize=True, stateful_step_count=10)
+    _, delivered = _failing_steps(HandoffOnRequest, derandomize=True, stateful_step_count=10, max_examples=1000)
     assert delivered == [
         "state.deliver(event=ManagerRequested(at=START))",
         "state.deliver(event=Escalated(at=START, to='supervisor', authority_limit=None))"
@@ -225,7 +225,7 @@ class NothingAfterTheEnd(InteractionMachine):
 
 
 def test_the_printout_marks_invalid_deliveries_and_advisory_violations() -> None:
-    _, delivered = _failing_steps(NothingAfterTheEnd, derandomize=True, stateful_step_count=10)
+    _, delivered = _failing_steps(NothingAfterTheEnd, derandomize=True, stateful_step_count=10, max_examples=1000)
     assert len(delivered) == 2
     assert delivered[0] == (
         "state.deliver(event=ConversationEnded(at=START, reason=EndReason.ABUSE))"
