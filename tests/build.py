@@ -35,6 +35,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "remedy_rejected": {},
     "remedy_accepted": {"restated": True, "confirmation_sent": True},
     "progress_reported": {"detail": "shipped today"},
+    "callback_promised": {"detail": "once the courier answers"},
     "follow_up_completed": {"resolved": True, "prevention": "pick-ups are now tracked"},
     "manager_requested": {},
     "escalated": {"to": "supervisor"},
@@ -48,6 +49,8 @@ def ev(kind: str, **fields: Any) -> Event:
     """An event of type ``kind`` with valid defaults, overridden by ``fields``."""
     values = {**DEFAULTS[kind], **fields}
     values.setdefault("at", START + timedelta(seconds=next(_clock)))
+    if kind == "callback_promised":
+        values.setdefault("by", values["at"] + timedelta(hours=1))
     return EVENT_CLASSES[kind](**values)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sys
 import textwrap
 
@@ -47,6 +49,10 @@ CONTRACT_RULES = {
     "handoff-carries-summary": "violation",
     "escalate-before-asked": "warning",
     "warn-before-ending": "violation",
+    "keep-the-promise": "warning",
+    "report-progress-on-time": "warning",
+    "follow-up-on-time": "warning",
+    "escalate-promptly": "warning",
 }
 
 
@@ -59,7 +65,9 @@ def test_builtin_rules_have_the_contract_ids_and_severities() -> None:
 def test_facts_first_is_every_rule_but_always_apologize() -> None:
     assert FACTS_FIRST.name == "facts-first"
     assert set(FACTS_FIRST.rule_ids) == set(CONTRACT_RULES) - {"always-apologize"}
-    assert FACTS_FIRST.params == Params(100, 2, 2, 1)
+    assert FACTS_FIRST.params == Params(
+        100, 2, 2, 1, timedelta(hours=24), timedelta(days=7), timedelta(minutes=10)
+    )
 
 
 def test_apologize_first_swaps_the_apology_rules() -> None:
@@ -75,8 +83,10 @@ def test_rules_are_indexed_by_the_event_types_they_look_at() -> None:
     assert [r.id for r in FACTS_FIRST.rules_for("escalated")] == [
         "handoff-carries-summary",
         "escalate-before-asked",
+        "escalate-promptly",
     ]
-    assert FACTS_FIRST.rules_for("empathy_expressed") == ()
+    assert [r.id for r in FACTS_FIRST.rules_for("empathy_expressed")] == ["keep-the-promise"]
+    assert FACTS_FIRST.rules_for("manager_requested") == ()
 
 
 def test_only_the_rules_for_the_event_type_run() -> None:

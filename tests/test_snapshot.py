@@ -56,7 +56,7 @@ def test_duplicates_are_still_recognised_after_loading() -> None:
 def test_the_snapshot_carries_format_and_version() -> None:
     data = snapshot_to_dict(sample())
     assert data["format"] == "deescalate.snapshot"
-    assert data["version"] == SNAPSHOT_VERSION == 2
+    assert data["version"] == SNAPSHOT_VERSION == 3
     assert data["policy"]["name"] == "facts-first"
     assert data["history"][0]["event"]["type"] == "interaction_opened"
     json.dumps(data)  # plain JSON values only

@@ -296,7 +296,7 @@ def test_keys_must_agree() -> None:
 # -- version 1 ----------------------------------------------------------------------------
 
 
-def test_a_version_1_snapshot_still_loads_and_is_rewritten_as_version_2() -> None:
+def test_a_version_1_snapshot_still_loads_and_is_rewritten_as_version_3() -> None:
     text = (FIXTURES / "snapshot-v1-facts-first.json").read_text(encoding="utf-8")
     assert json.loads(text)["version"] == 1
     interaction = load_snapshot(text)  # version 1 named no policy: the default one
@@ -304,7 +304,7 @@ def test_a_version_1_snapshot_still_loads_and_is_rewritten_as_version_2() -> Non
     assert [f.rule for f in interaction.findings] == ["use-their-name", "confirm-in-writing"]
     assert replay(interaction.history) == interaction
     again = json.loads(dump_snapshot(interaction))
-    assert again["version"] == 2 and again["policy"]["name"] == "facts-first"
+    assert again["version"] == 3 and again["policy"]["name"] == "facts-first"
     assert load_snapshot(json.dumps(again)) == interaction
 
 

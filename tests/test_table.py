@@ -34,6 +34,7 @@ CONTRACT = {
     "remedy_accepted": {R: G},
     "progress_reported": {G: "="},
     "follow_up_completed": {G: FU},
+    "callback_promised": dict.fromkeys(ACTIVE_NAMES, "="),
     "manager_requested": dict.fromkeys(ACTIVE_NAMES, "="),
     "escalated": dict.fromkeys(ACTIVE_NAMES, "="),
     "abuse_observed": dict.fromkeys(ACTIVE_NAMES, "="),

@@ -13,6 +13,7 @@ base; ``deescalate.assertions`` has test assertions; the pytest plugin is
 from ._apply import Mode, Outcome, Status, apply, open_interaction, replay
 from ._builtin_rules import BUILTIN_RULES, INVALID_TRANSITION
 from ._codec import dump_event, event_from_dict, event_to_dict, parse_event
+from ._durations import format_duration, parse_duration
 from ._errors import (
     ArgumentError,
     ArgumentTypeError,
@@ -25,11 +26,15 @@ from ._errors import (
     SnapshotError,
 )
 from ._events import (
+    CONTACT_EVENTS,
+    EVENT_ACTORS,
     EVENT_CLASSES,
     AbuseObserved,
     AbuseWarningGiven,
+    Actor,
     ApologyOffered,
     ApologyScope,
+    CallbackPromised,
     ConcernsAcknowledged,
     ConversationEnded,
     CustomerVented,
@@ -50,12 +55,14 @@ from ._events import (
     VentingSubsided,
 )
 from ._findings import Finding, Severity
+from ._guidance import Action, ActionStatus, Guidance, OpenObligation, Recommendation, guide
 from ._history import History
 from ._interaction import Facts, Interaction, Remedy
 from ._loading import load_policy
+from ._obligations import Obligation, ObligationKind, due_obligations, open_obligations
 from ._policy import APOLOGIZE_FIRST, BUILTIN_POLICIES, FACTS_FIRST, Policy
 from ._review import Review, ReviewedFinding, review
-from ._rules import Params, Rule, rule
+from ._rules import Parameter, ParameterKind, Params, Rule, rule
 from ._snapshot import (
     SNAPSHOT_VERSION,
     dump_snapshot,
@@ -74,6 +81,8 @@ __all__ = [
     "APOLOGIZE_FIRST",
     "BUILTIN_POLICIES",
     "BUILTIN_RULES",
+    "CONTACT_EVENTS",
+    "EVENT_ACTORS",
     "EVENT_CLASSES",
     "FACTS_FIRST",
     "INVALID_TRANSITION",
@@ -82,11 +91,15 @@ __all__ = [
     "TRANSITIONS",
     "AbuseObserved",
     "AbuseWarningGiven",
+    "Action",
+    "ActionStatus",
+    "Actor",
     "ApologyOffered",
     "ApologyScope",
     "ArgumentError",
     "ArgumentTypeError",
     "ArgumentValueError",
+    "CallbackPromised",
     "ConcernsAcknowledged",
     "ConversationEnded",
     "CustomerVented",
@@ -102,6 +115,7 @@ __all__ = [
     "Fault",
     "Finding",
     "FollowUpCompleted",
+    "Guidance",
     "History",
     "HistoryIndexError",
     "Interaction",
@@ -110,11 +124,17 @@ __all__ = [
     "ManagerRequested",
     "Mode",
     "Move",
+    "Obligation",
+    "ObligationKind",
+    "OpenObligation",
     "Outcome",
+    "Parameter",
+    "ParameterKind",
     "Params",
     "Policy",
     "PolicyError",
     "ProgressReported",
+    "Recommendation",
     "Remedy",
     "RemedyAccepted",
     "RemedyProposed",
@@ -129,13 +149,18 @@ __all__ = [
     "Status",
     "VentingSubsided",
     "apply",
+    "due_obligations",
     "dump_event",
     "dump_snapshot",
     "event_from_dict",
     "event_to_dict",
+    "format_duration",
+    "guide",
     "load_policy",
     "load_snapshot",
     "open_interaction",
+    "open_obligations",
+    "parse_duration",
     "parse_event",
     "read_transcript",
     "replay",

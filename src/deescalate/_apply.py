@@ -26,13 +26,13 @@ import attrs
 from ._builtin_rules import INVALID_TRANSITION
 from ._effects import EFFECTS
 from ._errors import ArgumentTypeError, ArgumentValueError, EventError, PolicyError, describe
-from ._events import Event, InteractionOpened
+from ._events import CONTACT_EVENTS, Event, InteractionOpened
 from ._findings import Finding, Severity
 from ._history import History
 from ._interaction import Interaction, evolved
 from ._machine import ROUTES, Route
 from ._policy import BUILTIN_POLICIES, FACTS_FIRST, Policy
-from ._stages import Stage
+from ._stages import TERMINAL, Stage
 
 
 class Mode(StrEnum):
@@ -178,6 +178,10 @@ def open_interaction(event: InteractionOpened, policy: Policy = FACTS_FIRST) -> 
         manager_requested=False,
         abuse_observed=False,
         abuse_warnings=0,
+        callback_due=None,
+        accepted_at=None,
+        progress_since=None,
+        manager_requested_at=None,
         history=History.of([(event, ())]),
     )
 
@@ -199,7 +203,8 @@ _STRICT, _VIOLATION = Mode.STRICT, Severity.VIOLATION
 _ADVISORY = Mode.ADVISORY
 _APPLIED, _REFUSED, _INVALID, _DUPLICATE = Status.APPLIED, Status.REFUSED, Status.INVALID, Status.DUPLICATE
 _LATE = Status.LATE
-_VENTING = Stage.VENTING
+_VENTING, _AGREED = Stage.VENTING, Stage.AGREED
+_CALLBACK = "callback_promised"
 _NO_ROUTE: dict[Stage, Route] = {}
 
 
@@ -261,9 +266,15 @@ def step(
         return interaction, findings, _REFUSED
 
     changes = EFFECTS[kind](interaction, event)
+    if interaction.callback_due is not None and kind in CONTACT_EVENTS and kind != _CALLBACK:
+        changes["callback_due"] = None  # the customer heard from us: the promise is kept
     dest = route.dest
     if dest is not stage:
         changes["stage"] = dest
+        if stage is _AGREED:  # leaving agreed closes the follow-through's obligations
+            changes["accepted_at"] = changes["progress_since"] = None
+        if dest in TERMINAL:  # an interaction that is over owes nothing more
+            changes["callback_due"] = changes["manager_requested_at"] = None
     if dest is not _VENTING:
         changes["wave_open"] = False
     changes["history"] = history.appended(event, findings)

@@ -6,9 +6,12 @@ in our own words, the good practice of the articles the contract draws on.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
+from ._durations import say_span
 from ._events import (
+    CONTACT_EVENTS,
     EVENT_CLASSES,
     ApologyOffered,
     ApologyScope,
@@ -344,6 +347,94 @@ def warn_before_ending(interaction: Interaction, event: ConversationEnded, param
     )
 
 
+def _late(event: Event, due: datetime) -> str:
+    return f"{say_span(event.at - due)} late (it was due by {due.isoformat()})"
+
+
+@rule(
+    "keep-the-promise",
+    severity="warning",
+    on=sorted(CONTACT_EVENTS),
+    message="the customer was contacted after the promised callback time",
+    principle=(
+        "A promise to call back is a promise: a customer left waiting past the time they "
+        "were given concludes they were forgotten. Call when you said you would, even if only "
+        "to say the work goes on."
+    ),
+    advice="Contact the customer by the time you promised; promise a time you can keep.",
+)
+def keep_the_promise(interaction: Interaction, event: Event, params: Params) -> str | None:
+    due = interaction.callback_due
+    if due is None or event.at <= due:
+        return None
+    return f"the first contact after a promised callback came {_late(event, due)}"
+
+
+@rule(
+    "report-progress-on-time",
+    severity="warning",
+    on=["progress_reported", "follow_up_completed"],
+    message="the customer heard about the follow-through's progress later than the policy asks",
+    principle=(
+        "While an agreed remedy is being carried out, the customer should not have to chase "
+        "it: tell them how it is going at regular intervals, before they wonder."
+    ),
+    advice="Report progress (progress_reported) at least every progress_every while the remedy is under way.",
+)
+def report_progress_on_time(interaction: Interaction, event: Event, params: Params) -> str | None:
+    every, since = params.progress_every, interaction.progress_since
+    if every is None or since is None or interaction.stage is not Stage.AGREED:
+        return None
+    due = since + every
+    if event.at <= due:
+        return None
+    return f"{event.type} {_late(event, due)}: a progress report is due every {say_span(every)}"
+
+
+@rule(
+    "follow-up-on-time",
+    severity="warning",
+    on="follow_up_completed",
+    message="the follow-through was completed later than the policy allows after agreement",
+    principle=(
+        "Acting promptly on an agreement is part of the remedy: the longer the fix takes, the "
+        "more the customer's trust wears away."
+    ),
+    advice="Complete the follow-through within follow_up_within of agreement, or tell the customer why not.",
+)
+def follow_up_on_time(interaction: Interaction, event: Event, params: Params) -> str | None:
+    within, accepted = params.follow_up_within, interaction.accepted_at
+    if within is None or accepted is None:
+        return None
+    due = accepted + within
+    if event.at <= due:
+        return None
+    allowed = say_span(within)
+    return f"the follow-up was completed {_late(event, due)}: the policy allows {allowed} after agreement"
+
+
+@rule(
+    "escalate-promptly",
+    severity="warning",
+    on="escalated",
+    message="the customer's request for a manager was met later than the policy allows",
+    principle=(
+        "A customer who asks for a manager should not wait for one: bring them in quickly, "
+        "before the wait becomes a second complaint."
+    ),
+    advice="Escalate within escalate_within of the customer's request (better: before they ask).",
+)
+def escalate_promptly(interaction: Interaction, event: Escalated, params: Params) -> str | None:
+    within, asked = params.escalate_within, interaction.manager_requested_at
+    if within is None or asked is None:
+        return None
+    due = asked + within
+    if event.at <= due:
+        return None
+    waited = say_span(event.at - asked)
+    return f"escalated {_late(event, due)}: the customer asked for a manager {waited} before"
+
+
 def _impossible(interaction: Interaction, event: Event, params: Params) -> bool:
     return True  # the engine, not this check, decides when an event is impossible
 
@@ -384,4 +475,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     handoff_carries_summary,
     escalate_before_asked,
     warn_before_ending,
+    keep_the_promise,
+    report_progress_on_time,
+    follow_up_on_time,
+    escalate_promptly,
 )

@@ -42,7 +42,10 @@ def _decoder(cls: type[Event]) -> Callable[[dict[str, Any]], Event]:
         elif field.default is not None:
             namespace[f"default_{name}"] = field.default
             lines += [f"    if v_{name} is None:", f"        v_{name} = default_{name}"]
-        arguments.append(f"{name}=v_{name}")
+        if str(field.type).startswith("datetime"):
+            arguments.append(f"{name}=timestamp(v_{name}, {name!r})")
+        else:
+            arguments.append(f"{name}=v_{name}")
     lines.append(f"    return cls({', '.join(arguments)})")
     exec("\n".join(lines), namespace)
     decode: Callable[[dict[str, Any]], Event] = namespace["decode"]
@@ -69,19 +72,19 @@ _LONG_FRACTION = re.compile(r"[.,][0-9]{7}")
 _SHORTEST_LONG_FRACTION = 23
 
 
-def _timestamp(value: object) -> datetime:
+def _timestamp(value: object, field: str = "at") -> datetime:
     if not isinstance(value, str):
-        raise EventError("at", f"must be an ISO-8601 timestamp string, got {describe(value)}")
+        raise EventError(field, f"must be an ISO-8601 timestamp string, got {describe(value)}")
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise EventError("at", f"is not an ISO-8601 timestamp: {describe(value)}") from None
+        raise EventError(field, f"is not an ISO-8601 timestamp: {describe(value)}") from None
     if moment.tzinfo is None:  # fromisoformat gives a fixed-offset timezone or none at all
-        raise EventError("at", f"has no UTC offset: {describe(value)} (add Z or +00:00)")
+        raise EventError(field, f"has no UTC offset: {describe(value)} (add Z or +00:00)")
     fraction = "." in value or "," in value  # a search only for the few that have one
     if fraction and len(value) > _SHORTEST_LONG_FRACTION and _LONG_FRACTION.search(value):
         raise EventError(
-            "at", f"has more than 6 fractional digits: {describe(value)} (a timestamp keeps microseconds)"
+            field, f"has more than 6 fractional digits: {describe(value)} (a timestamp keeps microseconds)"
         )
     return moment
 
@@ -120,8 +123,8 @@ def _encoder(cls: type[Event]) -> Callable[[Event], dict[str, Any]]:
     lines = ["def encode(event):", f"    data = {{'type': {cls.type!r}}}"]
     for field in attrs.fields(cls):
         name, kind = field.name, str(field.type)
-        if name == "at":
-            value = "event.at.isoformat()"
+        if kind.startswith("datetime"):
+            value = f"event.{name}.isoformat()"
         elif kind.startswith("tuple"):
             value = f"list(event.{name})"
         elif kind.split(" |")[0] in _ENUMS:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._events import (
+    CallbackPromised,
     ConcernsAcknowledged,
     Escalated,
     Event,
@@ -60,19 +61,31 @@ def _rejected(interaction: Interaction, event: Event) -> Changes:
 
 
 def _accepted(interaction: Interaction, event: Event) -> Changes:
+    # Agreement opens the follow-through's obligations: a follow-up, and progress reports.
     return {
         "agreed_remedy": interaction.pending_remedy,
         "pending_remedy": None,
         "progress_reported": False,
+        "accepted_at": event.at,
+        "progress_since": event.at,
     }
 
 
 def _progress(interaction: Interaction, event: Event) -> Changes:
-    return {"progress_reported": True}
+    # A report meets the one that was due and opens the next.
+    return {"progress_reported": True, "progress_since": event.at}
+
+
+def _callback_promised(interaction: Interaction, event: CallbackPromised) -> Changes:
+    # A newer promise meets the open one (it is a contact) and is owed in its place.
+    return {"callback_due": event.by}
 
 
 def _manager_requested(interaction: Interaction, event: Event) -> Changes:
-    return {"manager_requested": True}
+    # The deadline runs from the first request that no escalation has met yet.
+    if interaction.manager_requested_at is not None:
+        return {"manager_requested": True}
+    return {"manager_requested": True, "manager_requested_at": event.at}
 
 
 def _escalated(interaction: Interaction, event: Escalated) -> Changes:
@@ -84,6 +97,7 @@ def _escalated(interaction: Interaction, event: Escalated) -> Changes:
         "authority_limit": interaction.authority_limit if limit is None else limit,
         "rejections": 0,
         "manager_requested": False,
+        "manager_requested_at": None,
     }
 
 
@@ -115,6 +129,7 @@ EFFECTS: dict[str, Effect] = {
     "remedy_rejected": _rejected,
     "remedy_accepted": _accepted,
     "progress_reported": _progress,
+    "callback_promised": _callback_promised,
     "follow_up_completed": _nothing,
     "manager_requested": _manager_requested,
     "escalated": _escalated,

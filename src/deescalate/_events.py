@@ -56,6 +56,14 @@ class ApologyScope(StrEnum):
     COMPANY = "company"
 
 
+class Actor(StrEnum):
+    """Who acts in an event: the helpdesk system, the customer, or the agent (whoever owns it)."""
+
+    SYSTEM = "system"
+    CUSTOMER = "customer"
+    AGENT = "agent"
+
+
 class EndReason(StrEnum):
     """Why a conversation was ended before agreement."""
 
@@ -207,6 +215,16 @@ class Event:
     at: datetime = attrs.field(validator=_is_timestamp)
     event_id: str | None = attrs.field(default=None, validator=_is_optional_text)
 
+    @property
+    def actor(self) -> Actor:
+        """Who acts in this event (see :data:`~deescalate.EVENT_ACTORS`)."""
+        return EVENT_ACTORS[self.type]
+
+    @property
+    def contact(self) -> bool:
+        """True for an agent event the customer hears (see :data:`~deescalate.CONTACT_EVENTS`)."""
+        return self.type in CONTACT_EVENTS
+
 
 @attrs.frozen(kw_only=True)
 class InteractionOpened(Event):
@@ -312,6 +330,24 @@ class ProgressReported(Event):
     detail: str = attrs.field(validator=_is_text)
 
 
+def _not_before_at(instance: CallbackPromised, attribute: attrs.Attribute[Any], value: object) -> None:
+    _is_timestamp(instance, attribute, value)
+    at = instance.at
+    if value < at:  # type: ignore[operator]
+        raise EventError(
+            "by", f"must not be earlier than at: a callback is not promised for the past ({describe(value)})"
+        )
+
+
+@attrs.frozen(kw_only=True)
+class CallbackPromised(Event):
+    """The agent promises to contact the customer again by ``by``: a deadline the company owes."""
+
+    type: ClassVar[str] = "callback_promised"
+    by: datetime = attrs.field(validator=_not_before_at)
+    detail: str | None = attrs.field(default=None, validator=_is_optional_text)
+
+
 @attrs.frozen(kw_only=True)
 class FollowUpCompleted(Event):
     """The agreed remedy has been delivered; ``prevention`` says how it won't recur."""
@@ -361,6 +397,11 @@ class ConversationEnded(Event):
         converter=_to_reason, validator=_choice(EndReason)
     )
 
+    @property
+    def actor(self) -> Actor:
+        """The agent ends an abusive call; a customer who leaves ends it themselves."""
+        return Actor.CUSTOMER if self.reason is EndReason.CUSTOMER_LEFT else Actor.AGENT
+
 
 #: Every concrete event class, by its JSON ``type``, in the contract's order.
 EVENT_CLASSES: dict[str, type[Event]] = {
@@ -378,6 +419,7 @@ EVENT_CLASSES: dict[str, type[Event]] = {
         RemedyRejected,
         RemedyAccepted,
         ProgressReported,
+        CallbackPromised,
         FollowUpCompleted,
         ManagerRequested,
         Escalated,
@@ -386,3 +428,41 @@ EVENT_CLASSES: dict[str, type[Event]] = {
         ConversationEnded,
     )
 }
+
+_CUSTOMER_TYPES = frozenset(
+    {
+        "customer_vented",
+        "venting_subsided",
+        "remedy_rejected",
+        "remedy_accepted",
+        "manager_requested",
+        "abuse_observed",
+    }
+)
+
+#: Who acts in each event type. ``conversation_ended`` is listed as the agent's (its
+#: reason ``abuse``); with reason ``customer_left`` the customer acts, as
+#: ``event.actor`` says. ``abuse_observed`` is the customer's behaviour, recorded by
+#: the agent.
+EVENT_ACTORS: dict[str, Actor] = {
+    kind: Actor.SYSTEM
+    if kind == "interaction_opened"
+    else Actor.CUSTOMER
+    if kind in _CUSTOMER_TYPES
+    else Actor.AGENT
+    for kind in EVENT_CLASSES
+}
+
+#: The agent events the customer hears: each one meets a promised callback.
+CONTACT_EVENTS: frozenset[str] = frozenset(
+    {
+        "concerns_acknowledged",
+        "empathy_expressed",
+        "apology_offered",
+        "remedy_proposed",
+        "progress_reported",
+        "follow_up_completed",
+        "abuse_warning_given",
+        "callback_promised",
+    }
+)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import attrs
@@ -70,6 +71,15 @@ class Interaction:
     abuse_observed: bool
     #: Warnings given since the first abuse was observed.
     abuse_warnings: int
+    #: The time a promised callback is due by, while the promise is open (no contact since).
+    callback_due: datetime | None
+    #: When the customer accepted the remedy, while the follow-through is under way (in ``agreed``).
+    accepted_at: datetime | None
+    #: When the customer last heard how the follow-through goes (acceptance, then each
+    #: progress report), while in ``agreed``: the next report is due from this time.
+    progress_since: datetime | None
+    #: When the customer asked for a manager, while no escalation has met the request.
+    manager_requested_at: datetime | None
     #: Every applied event, with its findings.
     history: History = attrs.field(repr=lambda h: f"<{len(h)} events>")
 

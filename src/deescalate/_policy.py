@@ -16,7 +16,7 @@ import attrs
 from ._builtin_rules import BUILTIN_RULES, INVALID_TRANSITION
 from ._errors import PolicyError, RuleError, describe
 from ._findings import Finding, Severity
-from ._rules import Params, Rule
+from ._rules import Parameter, Params, Rule
 
 if TYPE_CHECKING:
     from ._events import Event
@@ -72,6 +72,12 @@ class Policy:
             if item.id in seen:
                 raise PolicyError(f"rule id {item.id!r} appears twice in policy {self.name!r}")
             seen.add(item.id)
+        wanted = tuple(p for item in self.rules for p in item.params)
+        if wanted:
+            known = set(self.params.declared)
+            missing = tuple(p for p in wanted if p not in known)
+            if missing:
+                object.__setattr__(self, "params", self.params.declaring(missing))
         by_event: dict[str, list[Rule]] = {}
         for item in self.rules:
             for event_type in item.on:
@@ -159,11 +165,16 @@ class Policy:
         )
 
     def with_params(self, **changes: Any) -> Policy:
-        """This policy with some parameters changed (``max_rejections=3``...)."""
-        unknown = sorted(set(changes) - {f.name for f in attrs.fields(Params)})
-        if unknown:
-            raise PolicyError(f"unknown policy parameter(s): {', '.join(unknown)}")
-        return attrs.evolve(self, params=attrs.evolve(self.params, **changes))
+        """This policy with some parameters changed (``max_rejections=3``, ``escalate_within="PT5M"``...).
+
+        Takes the built-in parameters and the policy's own declared ones; an unknown
+        name or a value of the wrong kind raises :class:`~deescalate.PolicyError`.
+        """
+        return attrs.evolve(self, params=self.params.changed(**changes))
+
+    def declaring(self, *parameters: Parameter) -> Policy:
+        """This policy with parameters of its own declared, at their defaults (see :class:`Parameter`)."""
+        return attrs.evolve(self, params=self.params.declaring(parameters))
 
 
 def _builtin(name: str, excluded: Iterable[str]) -> Policy:

@@ -18,9 +18,12 @@ Snapshots kept where others can edit them are *signed*: with a key, an HMAC-SHA2
 over the snapshot's canonical JSON is added, and loading with the key refuses any
 change at all. Plain JSON only: no pickle, no eval.
 
-Format version 2 (version 1, which recorded no policy, still loads)::
+Format version 3 (versions 1 and 2 still load: version 1 recorded no policy, and
+neither recorded the deadlines, which are derived from the history anyway; their
+histories are judged again, so findings of the timing rules added in version 3
+appear on loading)::
 
-    {"format": "deescalate.snapshot", "version": 2,
+    {"format": "deescalate.snapshot", "version": 3,
      "policy": {"name": "facts-first", "params": {"authority_limit": 100, ...}},
      "interaction": {"interaction_id": "T-1", "stage": "venting", ...},
      "history": [{"event": {<contract JSON>}, "findings": [{"rule": ..., "severity": ...,
@@ -33,9 +36,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from datetime import datetime
 from typing import Any
-
-import attrs
 
 from ._apply import Mode, Status, checked_interaction, checked_policy, open_interaction, step
 from ._codec import compact_json, event_from_dict, event_to_dict
@@ -52,14 +54,19 @@ from ._events import Event, InteractionOpened
 from ._findings import Finding
 from ._interaction import Interaction, Remedy
 from ._policy import BUILTIN_POLICIES, FACTS_FIRST, Policy
-from ._rules import Params
 
 FORMAT = "deescalate.snapshot"
 #: The snapshot format version this library writes, and the newest it reads.
-SNAPSHOT_VERSION = 2
+SNAPSHOT_VERSION = 3
+#: What version 3 added: the state's deadlines, and the timing rules that judge them.
+#: Older snapshots are loaded by judging their history again: findings of rules they
+#: did not know are added, not held against them.
+_NEW_IN_3 = ("callback_due", "accepted_at", "progress_since", "manager_requested_at")
+_TIMING_RULES = frozenset(
+    {"keep-the-promise", "report-progress-on-time", "follow-up-on-time", "escalate-promptly"}
+)
 _SIGNED = "hmac-sha256:"
 _MISSING = object()
-_PARAMS = tuple(field.name for field in attrs.fields(Params))
 
 #: A key for signing: bytes, or text (taken as UTF-8).
 Key = bytes | str
@@ -94,12 +101,19 @@ def _state(interaction: Interaction) -> dict[str, Any]:
         "manager_requested": interaction.manager_requested,
         "abuse_observed": interaction.abuse_observed,
         "abuse_warnings": interaction.abuse_warnings,
+        "callback_due": _time(interaction.callback_due),
+        "accepted_at": _time(interaction.accepted_at),
+        "progress_since": _time(interaction.progress_since),
+        "manager_requested_at": _time(interaction.manager_requested_at),
     }
 
 
+def _time(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
 def _policy_dict(policy: Policy) -> dict[str, Any]:
-    params = policy.params
-    return {"name": policy.name, "params": {name: getattr(params, name) for name in _PARAMS}}
+    return {"name": policy.name, "params": policy.params.to_json()}
 
 
 def snapshot_to_dict(
@@ -258,16 +272,27 @@ def _recorded_policy(top: dict[str, Any], version: int, given: Policy | str | No
             f"the snapshot was saved under policy {describe(name)}, not {describe(chosen.name)}: "
             "a snapshot loads only under its own policy",
         )
+    have = chosen.params.to_json()
     for param, value in params.items():
-        if param not in _PARAMS:
-            raise SnapshotError(f"policy.params.{param}", "is not a parameter this deescalate knows")
-        current = getattr(chosen.params, param)
+        if param not in have:
+            raise SnapshotError(
+                f"policy.params.{param}", f"is not a parameter of policy {describe(chosen.name)}"
+            )
+        current = have[param]
         if not _same(current, value):
             raise SnapshotError(
                 f"policy.params.{param}",
                 f"was {describe(value)} when saved, but policy {describe(name)} has {describe(current)}: "
                 "a snapshot loads only under the policy it was saved under",
             )
+    if version >= 3:
+        for param in have:
+            if param not in params:
+                raise SnapshotError(
+                    f"policy.params.{param}",
+                    f"is missing, but policy {describe(chosen.name)} has it: "
+                    "a snapshot loads only under the policy it was saved under",
+                )
     return chosen
 
 
@@ -309,7 +334,7 @@ _WHY_NOT_APPLIED = {
 }
 
 
-def _rebuilt(entries: list[Any], policy: Policy) -> Interaction:
+def _rebuilt(entries: list[Any], policy: Policy, version: int = SNAPSHOT_VERSION) -> Interaction:
     """The interaction the history ``entries`` produce under ``policy``, each entry checked."""
     if not entries:
         raise SnapshotError("history", "must hold the interaction_opened event at least")
@@ -349,7 +374,11 @@ def _rebuilt(entries: list[Any], policy: Policy) -> Interaction:
             field, reason = _WHY_NOT_APPLIED[status]
             raise SnapshotError(f"{where}.event.{field}", reason)
         if found or type(recorded) is not list or recorded:
-            _check_findings(found, recorded, position, policy)
+            if version < 3 and found:  # judged again: the timing rules are new
+                known = tuple(f for f in found if f.rule not in _TIMING_RULES)
+                _check_findings(known, recorded, position, policy)
+            else:
+                _check_findings(found, recorded, position, policy)
     return interaction
 
 
@@ -366,10 +395,12 @@ def _check_findings(found: tuple[Finding, ...], recorded: Any, position: int, po
         )
 
 
-def _check_state(state: dict[str, Any], interaction: Interaction) -> None:
+def _check_state(state: dict[str, Any], interaction: Interaction, version: int) -> None:
     """Refuse a recorded state that differs, in any field, from the one the history gives."""
     for name, value in _state(interaction).items():
         given = state.get(name, _MISSING)
+        if version < 3 and name in _NEW_IN_3 and given is _MISSING:
+            continue  # derived from the history, which older versions hold too
         if given is _MISSING:
             _get(state, name, "interaction")  # raises, naming the path
         if not _same(value, given):
@@ -404,8 +435,8 @@ def snapshot_from_dict(
     _check_signature(top, key)
     chosen = _recorded_policy(top, version, policy)
     state = _object(_get(top, "interaction", ""), "interaction")
-    interaction = _rebuilt(_list(_get(top, "history", ""), "history"), chosen)
-    _check_state(state, interaction)
+    interaction = _rebuilt(_list(_get(top, "history", ""), "history"), chosen, version)
+    _check_state(state, interaction, version)
     return interaction
 
 

@@ -75,6 +75,8 @@ TRANSITIONS: tuple[Move, ...] = (
     Move("remedy_rejected", (R,), F),
     Move("remedy_accepted", (R,), G),
     Move("progress_reported", (G,), None),
+    # A promise to call back is owed from any active stage; it moves nothing.
+    Move("callback_promised", ACTIVE, None),
     Move("follow_up_completed", (G,), Stage.FOLLOWED_UP),
     Move("manager_requested", ACTIVE, None),
     Move("escalated", ACTIVE, None),

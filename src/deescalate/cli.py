@@ -1,4 +1,4 @@
-"""The ``deescalate`` command: review transcripts, verify policies, draw the stage graph.
+"""The ``deescalate`` command: review transcripts, guide agents, verify policies, draw the stage graph.
 
 A thin shell around the core: it opens files, picks a policy, prints, and turns
 every error into one line on standard error with exit status 2 (Ctrl-C into
@@ -19,7 +19,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import IO, TextIO
 
-from . import _verify_command
+from . import _guide_command, _verify_command
 from ._apply import Mode, Status
 from ._errors import DeescalateError, RuleError, one_line
 from ._loading import load_policy
@@ -167,6 +167,7 @@ def _parser() -> argparse.ArgumentParser:
     dia.set_defaults(run=_diagram)
 
     _verify_command.add_parser(commands)
+    _guide_command.add_parser(commands)
     return parser
 
 

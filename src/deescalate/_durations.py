@@ -1,0 +1,87 @@
+"""Durations: ISO-8601 text to ``timedelta`` and back, and a span said the way people say it.
+
+Policies keep their deadlines (``progress_every``, ``follow_up_within``,
+``escalate_within``) as ``timedelta`` values, and write them in snapshots and
+reports as ISO-8601 durations (``PT10M``, ``P7D``), the form configuration files
+and other languages read. Only exact durations are taken: weeks, days, hours,
+minutes and seconds. Years and months have no fixed length, so ``P1M`` is refused
+rather than guessed at.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from ._errors import describe
+
+_DURATION = re.compile(
+    r"P(?:(?P<weeks>\d+(?:[.,]\d+)?)W)?(?:(?P<days>\d+(?:[.,]\d+)?)D)?"
+    r"(?:T(?:(?P<hours>\d+(?:[.,]\d+)?)H)?(?:(?P<minutes>\d+(?:[.,]\d+)?)M)?"
+    r"(?:(?P<seconds>\d+(?:[.,]\d+)?)S)?)?",
+    re.ASCII,
+)
+_CALENDAR = re.compile(r"P(?:\d+(?:[.,]\d+)?[YM])", re.ASCII)
+#: The longest duration a policy takes: about 27 years, far beyond any deadline.
+MAX_DURATION = timedelta(days=10_000)
+
+
+def parse_duration(text: str) -> timedelta:
+    """The ``timedelta`` an ISO-8601 duration (``PT10M``, ``P7D``, ``P1DT12H``) stands for.
+
+    Raises ``ValueError`` with the reason for anything else, including calendar
+    units (years, months), which have no fixed length.
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"must be an ISO-8601 duration such as PT10M or P7D, got {describe(text)}")
+    match = _DURATION.fullmatch(text)
+    if match is None or text in ("P", "PT") or text.endswith("T"):
+        if _CALENDAR.match(text):
+            raise ValueError(
+                f"{describe(text)} uses years or months, which have no fixed length: "
+                "give weeks, days, hours, minutes or seconds (P30D, not P1M)"
+            )
+        raise ValueError(f"must be an ISO-8601 duration such as PT10M or P7D, got {describe(text)}")
+    parts = {name: float(value.replace(",", ".")) for name, value in match.groupdict().items() if value}
+    try:
+        return timedelta(**parts)
+    except OverflowError:
+        raise ValueError(f"{describe(text)} is too long a duration") from None
+
+
+def format_duration(span: timedelta) -> str:
+    """``span`` as a canonical ISO-8601 duration: ``P7D``, ``PT10M``, ``P1DT2H30M``, ``PT0.5S``."""
+    total = span.days * 86_400 + span.seconds
+    micro = span.microseconds
+    sign = ""
+    if total < 0:
+        sign, total = "-", -total - (1 if micro else 0)
+        micro = (1_000_000 - micro) % 1_000_000
+    days, rest = divmod(total, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, seconds = divmod(rest, 60)
+    date = f"{days}D" if days else ""
+    time = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
+    if seconds or micro:
+        time += f"{seconds}.{micro:06d}".rstrip("0").rstrip(".") + "S"
+    if not date and not time:
+        time = "0S"
+    return f"{sign}P{date}" + (f"T{time}" if time else "")
+
+
+def say_span(span: timedelta) -> str:
+    """``span`` the way an agent reads it: ``3 days 2 h``, ``12 min``, ``40 s``."""
+    seconds = int(abs(span).total_seconds())
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, secs = divmod(rest, 60)
+    parts: list[str] = []
+    if days:
+        parts.append(f"{days} day{'s' if days != 1 else ''}")
+    if hours:
+        parts.append(f"{hours} h")
+    if minutes and not days:
+        parts.append(f"{minutes} min")
+    if not parts:
+        parts.append(f"{secs} s")
+    return " ".join(parts[:2])

@@ -1,0 +1,146 @@
+"""Obligations: what the company owes the customer, and by when, derived from the history.
+
+An obligation is opened by an event (a promised callback, an agreement, a request
+for a manager) and met by a later one. Its deadline comes from the event's time and
+the policy's durations, never from a clock: the caller asks which obligations are
+due *at* a time it passes in. Since everything here is read off the interaction,
+which is its history replayed, obligations survive snapshots and replays unchanged,
+with no timer to restore. (A timer kept in a process dies with the process.)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import attrs
+
+from ._apply import checked_interaction, checked_policy
+from ._errors import ArgumentTypeError, ArgumentValueError, describe
+from ._interaction import Interaction
+from ._policy import Policy
+from ._stages import Stage
+
+
+class ObligationKind(StrEnum):
+    """The kinds of obligation, by the name used in JSON."""
+
+    #: The agent promised to contact the customer again by a time.
+    CALLBACK = "callback"
+    #: While an agreed remedy is carried out, the customer hears how it goes every ``progress_every``.
+    PROGRESS_REPORT = "progress-report"
+    #: The agreed remedy is delivered within ``follow_up_within`` of the agreement.
+    FOLLOW_UP = "follow-up"
+    #: A customer's request for a manager is met within ``escalate_within``.
+    ESCALATION = "escalation"
+
+
+#: What meets each kind of obligation: the event types that close it.
+MET_BY: dict[ObligationKind, tuple[str, ...]] = {
+    ObligationKind.CALLBACK: (
+        "concerns_acknowledged",
+        "empathy_expressed",
+        "apology_offered",
+        "remedy_proposed",
+        "progress_reported",
+        "follow_up_completed",
+        "abuse_warning_given",
+        "callback_promised",
+    ),
+    ObligationKind.PROGRESS_REPORT: ("progress_reported", "follow_up_completed"),
+    ObligationKind.FOLLOW_UP: ("follow_up_completed",),
+    ObligationKind.ESCALATION: ("escalated",),
+}
+
+#: The rule that judges an event meeting each kind of obligation late.
+JUDGED_BY: dict[ObligationKind, str] = {
+    ObligationKind.CALLBACK: "keep-the-promise",
+    ObligationKind.PROGRESS_REPORT: "report-progress-on-time",
+    ObligationKind.FOLLOW_UP: "follow-up-on-time",
+    ObligationKind.ESCALATION: "escalate-promptly",
+}
+
+
+@attrs.frozen
+class Obligation:
+    """Something owed to the customer: its kind, when it was opened, and when it is due."""
+
+    kind: ObligationKind
+    #: The time of the event that opened it.
+    opened_at: datetime
+    #: The deadline: met after it, the obligation is met late.
+    due: datetime
+
+    @property
+    def met_by(self) -> tuple[str, ...]:
+        """The event types that meet it."""
+        return MET_BY[self.kind]
+
+    @property
+    def rule(self) -> str:
+        """The id of the rule that judges it met late."""
+        return JUDGED_BY[self.kind]
+
+    def is_due(self, now: datetime) -> bool:
+        """True when its deadline is ``now`` or earlier: it should be met now."""
+        return self.due <= checked_now(now)
+
+    def overdue(self, now: datetime) -> bool:
+        """True when its deadline passed before ``now``: met now, it is met late."""
+        return self.due < checked_now(now)
+
+
+def checked_now(now: object, argument: str = "now") -> datetime:
+    """``now`` if it is a timezone-aware datetime; anything else raises a typed error."""
+    if not isinstance(now, datetime):
+        raise ArgumentTypeError(argument, f"must be a timezone-aware datetime, got {describe(now)}")
+    if now.utcoffset() is None:
+        raise ArgumentValueError(argument, "must have a UTC offset (a naive datetime is ambiguous)")
+    return now
+
+
+def _opened(kind: ObligationKind, at: datetime | None, span: timedelta | None) -> tuple[Obligation, ...]:
+    if at is None or span is None:
+        return ()
+    return (Obligation(kind, at, at + span),)
+
+
+def open_obligations(interaction: Interaction, policy: Policy | str) -> tuple[Obligation, ...]:
+    """The obligations ``interaction`` has open under ``policy``, soonest due first.
+
+    A terminal stage owes nothing. A duration the policy turns off (None) opens no
+    obligation of that kind.
+    """
+    interaction = checked_interaction(interaction)
+    policy = checked_policy(policy)
+    if interaction.stage.terminal:
+        return ()
+    params = policy.params
+    found: list[Obligation] = []
+    due = interaction.callback_due
+    if due is not None:
+        promised = _promise_time(interaction)
+        found.append(Obligation(ObligationKind.CALLBACK, promised, due))
+    if interaction.stage is Stage.AGREED:
+        found += _opened(ObligationKind.PROGRESS_REPORT, interaction.progress_since, params.progress_every)
+        found += _opened(ObligationKind.FOLLOW_UP, interaction.accepted_at, params.follow_up_within)
+    found += _opened(ObligationKind.ESCALATION, interaction.manager_requested_at, params.escalate_within)
+    found.sort(key=lambda item: (item.due, list(ObligationKind).index(item.kind)))
+    return tuple(found)
+
+
+def _promise_time(interaction: Interaction) -> datetime:
+    """When the open callback was promised: the last ``callback_promised`` in the history."""
+    for event in reversed(interaction.history):
+        if event.type == "callback_promised":
+            return event.at
+    raise AssertionError("an open callback has a promise in the history")  # pragma: no cover
+
+
+def due_obligations(interaction: Interaction, policy: Policy | str, now: datetime) -> tuple[Obligation, ...]:
+    """The open obligations whose deadline is ``now`` or earlier (due or overdue), soonest first.
+
+    ``now`` is the caller's time: nothing here reads a clock.
+    """
+    now = checked_now(now)
+    return tuple(item for item in open_obligations(interaction, policy) if item.due <= now)
