@@ -26,6 +26,8 @@ STRICT = EXAMPLES / "strict.jsonl"
 
 REPORT_KEYS = {"interaction_id", "policy", "mode", "stage", "violations", "warnings", "findings"}
 FINDING_KEYS = {"index", "type", "rule", "severity", "message"}
+#: The keys each finding carries besides the contract's.
+EXTRA_FINDING_KEYS = {"line", "status", "advice", "event_id"}
 
 
 # -- helpers -----------------------------------------------------------------
@@ -206,7 +208,8 @@ def test_violations_example_json_has_the_contract_keys() -> None:
     assert set(report) == REPORT_KEYS
     assert report["findings"]
     for finding in report["findings"]:
-        assert set(finding) == FINDING_KEYS
+        assert list(finding)[:5] == ["index", "type", "rule", "severity", "message"]
+        assert set(finding) == FINDING_KEYS | EXTRA_FINDING_KEYS
     assert report["interaction_id"] == "T-1002"
     assert report["policy"] == "facts-first"
     assert report["mode"] == "advisory"
@@ -226,6 +229,7 @@ def test_violations_example_json_findings() -> None:
         (8, "remedy_accepted", "restate-the-agreement", "violation"),
         (8, "remedy_accepted", "confirm-in-writing", "warning"),
         (9, "follow_up_completed", "report-progress", "warning"),
+        (9, "follow_up_completed", "report-progress-on-time", "warning"),
     ]
     assert all(isinstance(f["message"], str) and f["message"] for f in report["findings"])
 
@@ -235,7 +239,7 @@ def test_violations_example_counts_match_the_findings() -> None:
 
     severities = [f["severity"] for f in report["findings"]]
     assert report["violations"] == severities.count("violation") == 5
-    assert report["warnings"] == severities.count("warning") == 4
+    assert report["warnings"] == severities.count("warning") == 5
 
 
 def test_event_after_followed_up_is_an_invalid_transition(tmp_path: Path) -> None:
@@ -349,8 +353,10 @@ def test_strict_example_under_strict_mode() -> None:
         (2, "acknowledge-first"),
         (2, "no-remedy-before-facts"),
         (10, "within-authority"),
+        # Two days passed between the progress report and the follow-up.
+        (15, "report-progress-on-time"),
     ]
-    assert (report["violations"], report["warnings"]) == (4, 0)
+    assert (report["violations"], report["warnings"]) == (4, 1)
 
 
 def test_strict_example_under_advisory_mode_differs() -> None:
@@ -371,6 +377,7 @@ def test_strict_example_under_advisory_mode_differs() -> None:
         (10, "no-remedy-before-facts"),
         (10, "within-authority"),
         (12, "no-remedy-before-facts"),
+        (15, "report-progress-on-time"),
     ]
     assert "invalid-transition" not in {rule for _, rule in rules_at(strict)}
 
@@ -818,13 +825,15 @@ def test_text_format_lists_rules_advice_stage_and_totals() -> None:
         "restate-the-agreement",
         "confirm-in-writing",
         "report-progress",
+        "report-progress-on-time",
     ):
         assert rule_id in out
     assert "VIOLATION within-authority" in out
     assert "WARNING hear-all-sides" in out
-    assert out.count("instead:") == 9
+    assert out.count("instead:") == 10
     assert "Final stage: followed_up" in out
-    assert "5 violations, 4 warnings in 10 events" in out
+    assert "5 violations, 5 warnings in 10 events" in out
+    assert "Owed to the customer" not in out  # only with --now
 
 
 def test_text_format_has_no_ansi_codes_when_piped() -> None:

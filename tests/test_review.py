@@ -91,7 +91,11 @@ def test_reviewing_the_examples() -> None:
     assert bad.violations == 5 and bad.warnings == 5
     strict = run("strict.jsonl", Mode.STRICT)
     assert strict.interaction.stage is Stage.FOLLOWED_UP
-    assert {f.status for f in strict.findings} == {Status.REFUSED}
+    assert {f.status for f in strict.findings if f.finding.is_violation} == {Status.REFUSED}
+    # The only warning: two days went by between the progress report and the follow-up.
+    assert [(f.finding.rule, f.status) for f in strict.findings if not f.finding.is_violation] == [
+        ("report-progress-on-time", Status.APPLIED)
+    ]
     assert strict.to_dict()["mode"] == "strict"
     assert len(strict.interaction.history) == 13  # two refused and one duplicate left out
 
@@ -103,8 +107,16 @@ def test_the_json_report_has_the_contract_shape() -> None:
     assert data["policy"] == "apologize-first" and data["mode"] == "advisory"
     assert data["findings"] == [
         {"index": 1, "type": "concerns_acknowledged", "rule": "acknowledge-with-summary", "severity": "violation",
-         "message": "the concerns were acknowledged without summarising any of them"},
+         "message": "the concerns were acknowledged without summarising any of them",
+         "line": 2, "status": "applied",
+         "advice": APOLOGIZE_FIRST.rule("acknowledge-with-summary").advice,
+         "event_id": None},
         {"index": 1, "type": "concerns_acknowledged", "rule": "use-their-name", "severity": "warning",
-         "message": "the customer was not addressed by name when their concerns were acknowledged"},
+         "message": "the customer was not addressed by name when their concerns were acknowledged",
+         "line": 2, "status": "applied",
+         "advice": APOLOGIZE_FIRST.rule("use-their-name").advice,
+         "event_id": None},
     ]
+    # The contract's keys come first, in its order; the extra ones follow.
+    assert [list(f)[:5] for f in data["findings"]] == [["index", "type", "rule", "severity", "message"]] * 2
     assert (data["violations"], data["warnings"]) == (1, 1)

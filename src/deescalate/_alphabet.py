@@ -1,4 +1,4 @@
-"""The events that verification tries at every step: one of each kind, and the rule-trippers.
+"""The events that verification tries at every step: one of each kind, the rule-trippers, and time.
 
 Exploring "every interaction a policy allows" needs a finite set of events to try.
 The default alphabet has, for each event type, one well-behaved event and one
@@ -10,19 +10,30 @@ the facts) are tripped by the order of events, which exploration varies anyway.
 
 The amounts follow the policy's parameters, so a policy with another authority
 limit still gets a remedy just within it and one just over it, and an escalation
-to an owner who may grant the larger one. Timestamps are placeholders: the
-explorer stamps each event with its position in the transcript.
+to an owner who may grant the larger one.
+
+Time is relative. An event's timestamp in the alphabet is a placeholder: the
+explorer tries each event *on time*, a minute after the event before it but never
+past a deadline the interaction has open (so it meets every deadline it can), and
+an event stamped :data:`LATE` (see :func:`late`) *late*, a minute after every
+deadline the interaction has open has passed. The default alphabet has a promised
+callback, due an hour after it is made, and late variants of the events that meet
+the policy's deadlines (a progress report, a follow-up, an escalation), so the
+timing rules fire too.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+import attrs
 
 from ._events import (
     AbuseObserved,
     AbuseWarningGiven,
     ApologyOffered,
     ApologyScope,
+    CallbackPromised,
     ConcernsAcknowledged,
     ConversationEnded,
     CustomerVented,
@@ -44,8 +55,31 @@ from ._events import (
 )
 from ._policy import Policy
 
-#: When every explored transcript starts; event ``n`` happens ``n`` minutes later.
+#: When every explored transcript starts; each event happens a minute after the one
+#: before, unless a deadline or lateness says otherwise.
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+#: The timestamp that marks an alphabet event as *late*: tried after every deadline the
+#: interaction has open has passed. Far beyond any deadline a policy can set.
+LATE = datetime(9000, 1, 1, tzinfo=UTC)
+#: How long after it is made the default alphabet's callback is due.
+CALLBACK_WITHIN = timedelta(hours=1)
+
+
+def stamped(event: Event, at: datetime) -> Event:
+    """``event`` at ``at``; a promised callback keeps its ``by`` as far after ``at`` as it was."""
+    if isinstance(event, CallbackPromised):
+        return attrs.evolve(event, at=at, by=at + (event.by - event.at))
+    return attrs.evolve(event, at=at)
+
+
+def late(event: Event) -> Event:
+    """``event`` marked to be tried late in an alphabet: stamped :data:`LATE`."""
+    return stamped(event, LATE)
+
+
+def is_late(event: Event) -> bool:
+    """True when ``event``, in an alphabet, is marked to be tried late (stamped :data:`LATE` or after)."""
+    return event.at >= LATE
 
 
 def default_opening() -> InteractionOpened:
@@ -80,10 +114,14 @@ def default_alphabet(policy: Policy) -> tuple[Event, ...]:
         RemedyAccepted(at=at, restated=False, confirmation_sent=True),
         RemedyAccepted(at=at, restated=True, confirmation_sent=False),
         ProgressReported(at=at, detail="on its way"),
+        late(ProgressReported(at=at, detail="on its way")),
+        CallbackPromised(at=at, by=at + CALLBACK_WITHIN, detail="once the courier answers"),
         FollowUpCompleted(at=at, resolved=True, prevention="pick-ups are now tracked"),
+        late(FollowUpCompleted(at=at, resolved=True, prevention="pick-ups are now tracked")),
         FollowUpCompleted(at=at, resolved=True, prevention=""),
         ManagerRequested(at=at),
         Escalated(at=at, to="supervisor", authority_limit=generous),
+        late(Escalated(at=at, to="supervisor", authority_limit=generous)),
         AbuseObserved(at=at, detail="insults"),
         AbuseWarningGiven(at=at),
         ConversationEnded(at=at, reason=EndReason.CUSTOMER_LEFT),

@@ -5,6 +5,14 @@ interaction found so far, level by level, so the first time an interaction (or
 rather its equivalence class, see :func:`state_key`) is found, it is found by a
 shortest transcript. Each class is one *node*; applied events are *edges*.
 
+Time is relative to each interaction's last event. An alphabet event is stamped
+*on time*, a minute after the last event but never past a deadline the interaction
+has open (a promised callback, a progress report or follow-up due, a request for
+a manager); an event marked late (:func:`~deescalate.verify.late`) is stamped a
+minute after the last of the open deadlines. So whether a deadline has passed only
+ever changes by a late event, and the default key can read each deadline as open,
+passed or absent instead of as a time: the timing rules see equal keys alike.
+
 The graph remembers, per node, the parent edge it was first reached by (for
 shortest counterexamples), the edges out of it once expanded, whether that
 expansion was complete (``max_states`` may have dropped a new target), and the
@@ -18,10 +26,11 @@ from __future__ import annotations
 import operator
 from collections import deque
 from collections.abc import Callable, Hashable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import attrs
 
+from ._alphabet import START, is_late, stamped
 from ._apply import Mode, Status, open_interaction, step
 from ._builtin_rules import INVALID_TRANSITION
 from ._errors import ArgumentValueError
@@ -29,35 +38,68 @@ from ._events import Event, InteractionOpened
 from ._interaction import Interaction
 from ._machine import ROUTES
 from ._policy import Policy
+from ._rules import Params
 from ._stages import Stage
 
 #: A function telling which interactions are equivalent: equal keys, same future.
 Key = Callable[[Interaction], Hashable]
 
-_STATE_FIELDS = tuple(f.name for f in attrs.fields(Interaction) if f.name != "history")
+#: The fields holding times: a key reads them relative to the interaction's last event.
+_TIMES = ("callback_due", "accepted_at", "progress_since", "manager_requested_at")
+_STATE_FIELDS = tuple(f.name for f in attrs.fields(Interaction) if f.name not in ("history", *_TIMES))
 _read_state = operator.attrgetter(*_STATE_FIELDS)
+_read_times = operator.attrgetter(*_TIMES)
 #: The counters a capped key bounds, and every other field it reads as is.
 _COUNTERS = ("rejections", "abuse_warnings")
 _read_uncounted = operator.attrgetter(*(f for f in _STATE_FIELDS if f not in _COUNTERS))
 
 
 def state_key(interaction: Interaction) -> Hashable:
-    """What every rule and effect can see of ``interaction``: all but its history's order.
+    """What every rule and effect can see of ``interaction``: all but its history's order and the clock.
 
-    That is every field except ``history``, plus the set of fact sources heard and
-    the set of ``event_id``s applied (the two things the history is consulted for).
-    Two interactions with equal keys accept and refuse the same future events, with
-    the same findings, under any rule that reads only these, which every built-in
-    rule does. A custom rule that reads more (past findings, timestamps) needs a key
-    that includes it. :func:`default_key` is this key with the counters capped,
-    which is what :func:`~deescalate.verify.verify` uses unless given another.
+    That is every field except ``history``, the times among them (a callback due,
+    an acceptance, a progress report, a request for a manager) taken relative to
+    the last event, plus the set of fact sources heard and the set of
+    ``event_id``\ s applied (the two things the history is consulted for). Two
+    interactions with equal keys accept and refuse the same future events, coming
+    as long after their last event, with the same findings, under any rule that
+    reads only these, which every built-in rule does. A custom rule that reads more
+    (past findings, the history's timestamps) needs a key that includes it.
+    :func:`default_key` is this key with the counters capped and each deadline
+    read as open or passed, which is what :func:`~deescalate.verify.verify` uses
+    unless given another.
     """
     history = interaction.history
-    return (_read_state(interaction), frozenset(history.sources()), history.event_ids())
+    last = history.last.at
+    times = tuple(None if t is None else t - last for t in _read_times(interaction))
+    return (_read_state(interaction), times, frozenset(history.sources()), history.event_ids())
+
+
+#: The due time of each deadline an interaction has: a callback, a progress report, a
+#: follow-up, an escalation; None where it has none (or the policy turns it off).
+Dues = Callable[[Interaction], tuple[datetime | None, datetime | None, datetime | None, datetime | None]]
+
+
+def deadlines(params: Params) -> Dues:
+    """A function giving the due time of each deadline of an interaction under ``params``."""
+    every, within, promptly = params.progress_every, params.follow_up_within, params.escalate_within
+
+    def dues(
+        interaction: Interaction,
+    ) -> tuple[datetime | None, datetime | None, datetime | None, datetime | None]:
+        since, accepted, asked = interaction.progress_since, interaction.accepted_at, interaction.manager_requested_at
+        return (
+            interaction.callback_due,
+            None if since is None or every is None else since + every,
+            None if accepted is None or within is None else accepted + within,
+            None if asked is None or promptly is None else asked + promptly,
+        )
+
+    return dues
 
 
 def default_key(policy: Policy) -> Key:
-    """:func:`state_key`, with the counters capped where ``policy``'s parameters stop reading them.
+    """:func:`state_key`, with the counters capped and the deadlines read as open or passed.
 
     ``rejections`` counts up to ``max_rejections`` and ``abuse_warnings`` up to
     ``warnings_before_ending``: the built-in rules only ask whether a counter has
@@ -67,20 +109,43 @@ def default_key(policy: Policy) -> Key:
     run out; with it, the interactions a policy allows are finitely many, so the
     search can close. A rule that reads a counter beyond its threshold needs a key
     that keeps it (:func:`state_key`, or your own).
+
+    The times are read the same way: each deadline (a promised callback, the
+    progress report and the follow-up due under ``policy``'s durations, an
+    escalation the customer asked for) is absent, open, or passed (due before the
+    last event), which is all the timing rules ask of it when events come as the
+    explorer stamps them (see :mod:`deescalate.verify`).
     """
     rejections, warnings = policy.params.max_rejections, policy.params.warnings_before_ending
+    dues = deadlines(policy.params)
+    absent = (None, None, None, None)
 
     def capped_state_key(interaction: Interaction) -> Hashable:
         history = interaction.history
+        if (
+            interaction.callback_due is None
+            and interaction.accepted_at is None
+            and interaction.manager_requested_at is None
+        ):
+            passed: tuple[bool | None, ...] = absent  # the usual case: no deadline at all
+        else:
+            last = history.last.at
+            passed = tuple(None if due is None else due < last for due in dues(interaction))
         return (
             _read_uncounted(interaction),
             rejections if interaction.rejections > rejections else interaction.rejections,
             warnings if interaction.abuse_warnings > warnings else interaction.abuse_warnings,
+            passed,
             frozenset(history.sources()),
             history.event_ids(),
         )
 
     return capped_state_key
+
+
+#: How long after the last event an on-time event comes (unless a deadline is sooner),
+#: and a late one after the last open deadline.
+_STEP = timedelta(minutes=1)
 
 
 _STRICT, _APPLIED, _INVALID = Mode.STRICT, Status.APPLIED, INVALID_TRANSITION.id
@@ -107,7 +172,15 @@ class Graph:
         self.opening = opening
         self.key = key
         self.max_states = max_states
-        self._stamped: list[tuple[Event, ...]] = []
+        #: Per letter, whether it is tried late (after every open deadline).
+        self.late = tuple(is_late(e) for e in self.alphabet)
+        # A late letter with an on-time twin is skipped where no deadline is open: it
+        # would be the very same event.
+        on_time = {stamped(e, START) for e, late in zip(self.alphabet, self.late, strict=True) if not late}
+        self._twin = tuple(late and stamped(e, START) in on_time for e, late in zip(self.alphabet, self.late, strict=True))
+        self._dues = deadlines(policy.params)
+        #: The alphabet's events stamped at each time used so far, filled in as needed.
+        self._stamped: dict[datetime, list[Event | None]] = {}
         # Letters the stage graph allows at each stage: the others are invalid transitions,
         # which change nothing and fire no rule of the policy, so they are not even tried.
         self._possible = {
@@ -140,16 +213,44 @@ class Graph:
     def __len__(self) -> int:
         return len(self.interactions)
 
-    def event(self, letter: int, position: int) -> Event:
-        """Alphabet event ``letter``, stamped as the ``position``-th event after the opening."""
-        return self._stamped_at(position)[letter]
+    def times(self, interaction: Interaction) -> tuple[datetime, datetime | None]:
+        """When an on-time event and a late one come after ``interaction``'s last event.
 
-    def _stamped_at(self, position: int) -> tuple[Event, ...]:
-        """The alphabet, stamped as the ``position``-th event after the opening."""
-        while len(self._stamped) < position:
-            at = self.opening.at + timedelta(minutes=len(self._stamped) + 1)
-            self._stamped.append(tuple(attrs.evolve(e, at=at) for e in self.alphabet))
-        return self._stamped[position - 1]
+        On time is a minute later, or at the soonest open deadline if that comes
+        first; late is a minute after the last open deadline (None when none is open).
+        """
+        last = interaction.history.last.at
+        soon = last + _STEP
+        latest: datetime | None = None
+        if (
+            interaction.callback_due is None
+            and interaction.accepted_at is None
+            and interaction.manager_requested_at is None
+        ):
+            return soon, None  # the usual case: no deadline at all
+        for due in self._dues(interaction):
+            if due is not None and due >= last:
+                if due < soon:
+                    soon = due
+                if latest is None or due > latest:
+                    latest = due
+        return soon, None if latest is None else latest + _STEP
+
+    def _row(self, at: datetime) -> list[Event | None]:
+        row = self._stamped.get(at)
+        if row is None:
+            row = self._stamped[at] = [None] * len(self.alphabet)
+        return row
+
+    def event_after(self, interaction: Interaction, letter: int) -> Event:
+        """Alphabet event ``letter``, stamped to come next after ``interaction`` (on time or late)."""
+        soon, late = self.times(interaction)
+        at = late if late is not None and self.late[letter] else soon
+        row = self._row(at)
+        event = row[letter]
+        if event is None:
+            event = row[letter] = stamped(self.alphabet[letter], at)
+        return event
 
     def _add(self, interaction: Interaction, parent: int, letter: int, depth: int) -> int:
         node = len(self.interactions)
@@ -174,13 +275,24 @@ class Graph:
         depth = self.depth[node]
         stage = interaction.stage
         policy, key, keys, fired, taken = self.policy, self.key, self.keys, self.fired, self.taken
-        stamped = self._stamped_at(depth + 1)
+        alphabet, lates, twins = self.alphabet, self.late, self._twin
+        soon, late = self.times(interaction)
+        on_time = self._row(soon)
+        delayed = on_time if late is None else self._row(late)
         edges: list[tuple[int, int]] = []
         new: list[int] = []
         dropped = False
         noisy = 0
         for letter in self._possible[stage]:
-            event = stamped[letter]
+            if lates[letter]:
+                if late is None and twins[letter]:
+                    continue
+                row, at = delayed, late or soon
+            else:
+                row, at = on_time, soon
+            event = row[letter]
+            if event is None:
+                event = row[letter] = stamped(alphabet[letter], at)
             after, findings, status = step(interaction, event, policy, _STRICT)
             if status is not _APPLIED:
                 if findings:
@@ -232,9 +344,20 @@ class Graph:
         return out
 
     def transcript(self, letters: Sequence[int]) -> tuple[Event, ...]:
-        """The opening and the events for ``letters``, stamped one minute apart."""
-        return (self.opening, *(self.event(letter, n) for n, letter in enumerate(letters, 1)))
+        """The opening and the events for ``letters``, each stamped after the ones before.
+
+        The stamps depend on the deadlines open, so the events are applied (strict
+        mode) as they go; an event not applied leaves the next one stamped after
+        the same interaction.
+        """
+        interaction = self.interactions[0]
+        events: list[Event] = [self.opening]
+        for letter in letters:
+            event = self.event_after(interaction, letter)
+            events.append(event)
+            interaction, _, _ = step(interaction, event, self.policy, _STRICT)
+        return tuple(events)
 
     def path_to(self, node: int) -> tuple[Event, ...]:
-        """The shortest transcript reaching ``node``."""
-        return self.transcript(self.letters_to(node))
+        """The shortest transcript reaching ``node``: the history of the interaction found there."""
+        return tuple(self.interactions[node].history)

@@ -12,6 +12,7 @@ interaction is a value, and guidance only looks at it.
 
 from __future__ import annotations
 
+import operator
 from collections import deque
 from collections.abc import Hashable
 from datetime import datetime
@@ -243,44 +244,69 @@ def _judged(interaction: Interaction, event: Event, variant: str | None, policy:
 
 # -- the shortest way forward -------------------------------------------------------------------
 
+_COOPERATIVE = frozenset({"venting_subsided", "remedy_accepted"})
+#: Agent actions that never bring followed_up nearer (past the first step): not expanded.
+_NEVER_NEARER = frozenset(
+    {"conversation_ended", "empathy_expressed", "callback_promised", "abuse_warning_given"}
+)
+
 #: How far ahead the shortest way to followed_up is looked for, and how many states at most.
 _HORIZON = 14
 _MAX_STATES = 4_000
 
 
+_STATE_FIELDS = tuple(f.name for f in attrs.fields(Interaction) if f.name != "history")
+_state_of = operator.attrgetter(*_STATE_FIELDS)
+
+
 def _key(interaction: Interaction) -> Hashable:
-    return (
-        attrs.astuple(interaction, recurse=False, filter=lambda a, _: a.name != "history"),
-        frozenset(interaction.fact_sources),
-    )
+    return (_state_of(interaction), frozenset(interaction.fact_sources))
 
 
-def _distance(start: Interaction, policy: Policy, at: datetime, clean: bool) -> int | None:
-    """The fewest events (agent or customer, done well) from ``start`` to ``followed_up``, or None.
+def _first_step(start: Interaction, policy: Policy, at: datetime, clean: bool) -> int | None:
+    """The position (in the agent events) of the agent action a shortest way to ``followed_up`` starts with.
 
-    ``clean`` counts only steps that draw no finding at all, not even a warning: the
-    way good practice takes.
+    One breadth-first search, agent actions tried first and in their order, so the
+    first way found is the shortest, and among the shortest the one starting with
+    the earliest action. None when the way starts with the customer (the agent
+    waits for them), or when there is none within reach. ``clean`` takes only steps
+    that draw no finding at all, not even a warning: the way good practice takes.
     """
-    if start.stage is Stage.FOLLOWED_UP:
-        return 0
+    # Only the customer's answers that can shorten a way are tried: venting again, asking
+    # for a manager or rejecting never bring followed_up nearer.
+    customers = [event for event in _customer_events(at) if event.type in _COOPERATIVE]
     seen = {_key(start)}
-    frontier: deque[tuple[Interaction, int]] = deque([(start, 0)])
-    customers = _customer_events(at)
+    frontier: deque[tuple[Interaction, int, int]] = deque()
+    roots = [event for event, _ in _agent_events(start, at)]
+    for position, event in enumerate([*roots, *customers]):
+        if event.type == "conversation_ended":
+            continue
+        after, findings, status = step(start, event, policy, Mode.STRICT)
+        if status is not Status.APPLIED or (clean and findings):
+            continue
+        root = position if position < len(roots) else -1
+        if after.stage is Stage.FOLLOWED_UP:
+            return None if root < 0 else root
+        key = _key(after)
+        if key not in seen and not after.stage.terminal:
+            seen.add(key)
+            frontier.append((after, root, 1))
     while frontier and len(seen) < _MAX_STATES:
-        interaction, depth = frontier.popleft()
+        interaction, root, depth = frontier.popleft()
         if depth >= _HORIZON:
             break
-        moves = [event for event, _ in _agent_events(interaction, at)] + list(customers)
-        for event in moves:
+        for event in [*(event for event, _ in _agent_events(interaction, at)), *customers]:
+            if event.type in _NEVER_NEARER:
+                continue
             after, findings, status = step(interaction, event, policy, Mode.STRICT)
             if status is not Status.APPLIED or (clean and findings):
                 continue
             if after.stage is Stage.FOLLOWED_UP:
-                return depth + 1
+                return None if root < 0 else root
             key = _key(after)
             if key not in seen and not after.stage.terminal:
                 seen.add(key)
-                frontier.append((after, depth + 1))
+                frontier.append((after, root, depth + 1))
     return None
 
 
@@ -290,22 +316,12 @@ def _forward(
     """The first allowed agent action on a shortest way to ``followed_up``, or None.
 
     The way that draws no warning is preferred; only when there is none does a way
-    with warnings count. None when the shortest way starts with the customer (the
-    agent waits for them) or there is no way at all.
+    with warnings count.
     """
     for clean in (True, False):
-        here = _distance(interaction, policy, at, clean)
-        if here is None:
-            continue
-        events = _agent_events(interaction, at)
-        for (event, _), action in zip(events, actions, strict=True):
-            if not action.allowed or action.action == "conversation_ended" or (clean and action.warnings):
-                continue
-            after, _, _ = step(interaction, event, policy, Mode.STRICT)
-            rest = _distance(after, policy, at, clean)
-            if rest is not None and rest == here - 1:
-                return action
-        return None
+        found = _first_step(interaction, policy, at, clean)
+        if found is not None:
+            return actions[found]
     return None
 
 
@@ -361,13 +377,20 @@ def guide(interaction: Interaction, policy: Policy | str, now: datetime) -> Guid
             continue
         when = _when(obligation, now)
         if obligation.kind is ObligationKind.CALLBACK:
+            due = f"{obligation.due.isoformat()} ({when})"
+            contact = next((n for n, r in enumerate(recommended) if r.action in CONTACT_EVENTS), None)
+            if contact is not None:  # a contact already recommended keeps the promise too
+                earlier = recommended[contact]
+                recommended[contact] = attrs.evolve(
+                    earlier,
+                    reason=f"{earlier.reason}; it also keeps the callback promised for {due}",
+                )
+                continue
             options = [forward.action] if forward is not None and forward.action in CONTACT_EVENTS else []
             options += ["progress_reported", "empathy_expressed", "concerns_acknowledged"]
             for option in options:
                 if recommend(
-                    option,
-                    f"you promised to contact the customer by {obligation.due.isoformat()} ({when}): "
-                    "any contact keeps the promise",
+                    option, f"you promised to call the customer back by {due}: any contact keeps it"
                 ):
                     break
         else:

@@ -95,10 +95,10 @@ def format_guidance(guidance: Guidance, styles: Styles) -> str:
             out.append(f"  - the customer's answer to the remedy ({' or '.join(answers)})")
     if guidance.obligations:
         out += ["", styles.bold("Owed to the customer:")]
-        for item in guidance.obligations:
-            obligation = item.obligation
+        for owed in guidance.obligations:
+            obligation = owed.obligation
             due = obligation.due
-            if item.overdue:
+            if owed.overdue:
                 when = styles.violation(f"overdue by {say_span(now - due)}")
             elif due == now:
                 when = styles.warning("due now")

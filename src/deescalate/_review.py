@@ -1,17 +1,26 @@
-"""Reviewing a whole transcript: replay it under a policy and collect every finding."""
+"""Reviewing a whole transcript: replay it under a policy and collect every finding.
+
+The review itself never reads a clock. What is still owed to the customer at the
+end of the transcript is asked *at* a time the caller passes in
+(:meth:`Review.obligations`, ``to_dict(now=...)``), as ``deescalate review --now``
+does.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import attrs
 
 from ._apply import Mode, Status, checked_mode, checked_policy, open_interaction, step
-from ._errors import ArgumentTypeError, EventError, RuleError, describe
+from ._errors import ArgumentTypeError, ArgumentValueError, EventError, RuleError, describe
 from ._events import InteractionOpened
 from ._findings import Finding, Severity
+from ._guidance import OpenObligation
 from ._interaction import Interaction
+from ._obligations import checked_now, open_obligations
 from ._policy import FACTS_FIRST, Policy
 from .transcript import Line
 
@@ -42,6 +51,11 @@ class Review:
     #: file cannot have any (its reader refuses them as bad input); lines built by
     #: hand can.
     late: tuple[Line, ...] = ()
+    #: The time of the transcript's last event: the latest ``at`` of all its events,
+    #: applied or not (by default, the last applied event's).
+    last_at: datetime = attrs.field(
+        default=attrs.Factory(lambda self: self.interaction.history.last.at, takes_self=True)
+    )
 
     @property
     def violations(self) -> int:
@@ -53,25 +67,64 @@ class Review:
         """How many findings are warnings."""
         return sum(1 for f in self.findings if f.finding.severity is Severity.WARNING)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The contract's JSON report."""
-        return {
+    def obligations(self, now: datetime) -> tuple[OpenObligation, ...]:
+        """What is still owed to the customer at the end of the transcript, seen at ``now``.
+
+        The obligations the final interaction has open under the review's policy,
+        soonest due first, each with whether it is overdue at ``now`` (its deadline
+        passed before ``now``). ``now`` is the caller's time, a timezone-aware
+        datetime no earlier than :attr:`last_at`: nothing here reads a clock.
+        """
+        now = checked_now(now)
+        if now < self.last_at:
+            raise ArgumentValueError(
+                "now",
+                f"is earlier than the transcript's last event ({self.last_at.isoformat()})",
+            )
+        return tuple(
+            OpenObligation(item, item.due < now)
+            for item in open_obligations(self.interaction, self.policy)
+        )
+
+    def to_dict(self, now: datetime | None = None) -> dict[str, Any]:
+        """The JSON report of ``deescalate review --format json`` (and ``--now``).
+
+        Each finding has the event's ``index``, ``type``, the ``rule``, ``severity``
+        and ``message``, then its 1-based ``line``, what became of the event
+        (``status``: ``applied``, ``refused`` or ``invalid``), the rule's ``advice``
+        (``""`` when it gives none) and the event's ``event_id`` (or None). Given
+        ``now``, the report also holds ``now`` and the ``obligations`` still open
+        at the end, as :meth:`obligations` gives them.
+        """
+        data: dict[str, Any] = {
             "interaction_id": self.interaction.interaction_id,
             "policy": self.policy.name,
             "mode": self.mode.value,
             "stage": self.interaction.stage.value,
             "violations": self.violations,
             "warnings": self.warnings,
-            "findings": [
-                {
-                    "index": item.line.index,
-                    "type": item.finding.event_type,
-                    "rule": item.finding.rule,
-                    "severity": item.finding.severity.value,
-                    "message": item.finding.message,
-                }
-                for item in self.findings
-            ],
+            "findings": [self._finding_dict(item) for item in self.findings],
+        }
+        if now is not None:
+            owed = self.obligations(now)
+            data["now"] = now.isoformat()
+            data["obligations"] = [item.to_dict() for item in owed]
+        return data
+
+    def _finding_dict(self, item: ReviewedFinding) -> dict[str, Any]:
+        line, finding = item.line, item.finding
+        # Every finding comes from the review's policy (or is invalid-transition, which
+        # every policy answers for), so its rule is always there to give advice.
+        return {
+            "index": line.index,
+            "type": finding.event_type,
+            "rule": finding.rule,
+            "severity": finding.severity.value,
+            "message": finding.message,
+            "line": line.number,
+            "status": item.status.value,
+            "advice": self.policy.rule(finding.rule).advice,
+            "event_id": line.event.event_id,
         }
 
 
@@ -103,6 +156,7 @@ def review(
     late: list[Line] = []
     count = 1
     duplicate, too_late = Status.DUPLICATE, Status.LATE
+    line = first
     for line in iterator:
         if type(line) is not Line:
             _checked_line(line, count)
@@ -118,7 +172,12 @@ def review(
             duplicates.append(line)
         elif status is too_late:
             late.append(line)
-    return Review(interaction, policy, mode, tuple(findings), count, tuple(duplicates), tuple(late))
+    # A transcript file is in time order, so its last line is its latest; lines built
+    # by hand may end with late ones, earlier than the last applied event.
+    last_at = max(line.event.at, interaction.history.last.at)
+    return Review(
+        interaction, policy, mode, tuple(findings), count, tuple(duplicates), tuple(late), last_at
+    )
 
 
 def _checked_line(line: object, position: int) -> Line | None:

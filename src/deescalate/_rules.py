@@ -199,7 +199,7 @@ class Parameter:
 def _custom(value: object) -> tuple[tuple[str, Any], ...]:
     items = value.items() if isinstance(value, dict) else value
     try:
-        return tuple(sorted((str(k), v) for k, v in items))  # type: ignore[union-attr]
+        return tuple(sorted((str(k), v) for k, v in items))  # type: ignore[attr-defined]
     except (TypeError, ValueError):
         raise PolicyError(
             f"custom parameters must be a dict of name to value, got {describe(value)}"

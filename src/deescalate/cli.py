@@ -17,11 +17,14 @@ import json
 import os
 import sys
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import IO, TextIO
 
 from . import _guide_command, _verify_command
 from ._apply import Mode, Status
-from ._errors import DeescalateError, RuleError, one_line
+from ._durations import say_span
+from ._errors import ArgumentValueError, DeescalateError, RuleError, one_line
+from ._guidance import OpenObligation
 from ._loading import load_policy
 from ._review import Review, review
 from ._terminal import Styles as _Styles
@@ -34,8 +37,12 @@ _USAGE_ERROR = 2
 _INTERRUPTED = 130
 
 
-def format_text(report: Review, styles: _Styles) -> str:
-    """The review for people: each finding with its event and advice, then the totals."""
+def format_text(report: Review, styles: _Styles, now: datetime | None = None) -> str:
+    """The review for people: each finding with its event and advice, then the totals.
+
+    Given ``now``, it ends with what is still owed to the customer at that time.
+    """
+    owed = report.obligations(now) if now is not None else None  # refuses a bad now first
     out = [
         styles.bold(
             f"Review of {report.interaction.interaction_id} under {report.policy.name} "
@@ -76,7 +83,31 @@ def format_text(report: Review, styles: _Styles) -> str:
         noun, where = ("duplicate delivery", "line") if count == 1 else ("duplicate deliveries", "lines")
         numbers = ", ".join(str(line.number) for line in report.duplicates)
         out.append(f"{count} {noun} ignored ({where} {numbers})")
+    if now is not None and owed is not None:
+        out += ["", *_owed_text(owed, now, styles)]
     return "\n".join(out) + "\n"
+
+
+def _owed_text(owed: tuple[OpenObligation, ...], now: datetime, styles: _Styles) -> list[str]:
+    """The "Owed to the customer" section, as ``deescalate guide`` words it: each deadline and how it stands."""
+    heading = f"Owed to the customer at {now.isoformat()}"
+    if not owed:
+        return [styles.bold(f"{heading}: nothing.")]
+    overdue = sum(1 for item in owed if item.overdue)
+    if overdue:
+        heading += f" ({overdue} overdue)"
+    out = [styles.bold(f"{heading}:")]
+    for item in owed:
+        obligation = item.obligation
+        due = obligation.due
+        if item.overdue:
+            when = styles.violation(f"overdue by {say_span(now - due)}")
+        elif due == now:
+            when = styles.warning("due now")
+        else:
+            when = f"due in {say_span(due - now)}"
+        out.append(f"  - {obligation.kind.value}: by {due.isoformat()} ({when})")
+    return out
 
 
 class _CannotRead(DeescalateError):
@@ -97,15 +128,21 @@ def _lines(path: str) -> Iterator[bytes]:
 
 
 def _review(args: argparse.Namespace, out: TextIO, err: IO[str]) -> int:
+    now = _guide_command.parse_now(args.now) if args.now is not None else None
     policy = load_policy(args.policy)
     mode = Mode.STRICT if args.strict else Mode.ADVISORY
     report = review(read_transcript(_lines(args.file)), policy, mode)
+    if now is not None and now < report.last_at:
+        raise ArgumentValueError(
+            "--now", f"is earlier than the transcript's last event ({report.last_at.isoformat()})"
+        )
     if args.format == "json":
         # Non-ASCII text as it is, unless the output cannot encode it: then as JSON
         # escapes, which (unlike the stream's own escaping) keep the JSON valid.
-        out.write(json.dumps(report.to_dict(), ensure_ascii=not _writes_unicode(out)) + "\n")
+        out.write(json.dumps(report.to_dict(now), ensure_ascii=not _writes_unicode(out)) + "\n")
     else:
-        out.write(format_text(report, _Styles(out)))
+        out.write(format_text(report, _Styles(out), now))
+    # Owing the customer is not a finding: an overdue obligation does not change the status.
     return 1 if report.violations else 0
 
 
@@ -136,7 +173,8 @@ def _parser() -> argparse.ArgumentParser:
     rev = commands.add_parser(
         "review",
         help="replay a transcript (JSON Lines) under a policy and report the findings",
-        description="Replay a JSON Lines transcript and report every finding. "
+        description="Replay a JSON Lines transcript and report every finding; with --now, "
+        "also what is still owed to the customer at the end, and what is overdue at that time. "
         "Exit 0: no violation; 1: at least one violation; 2: bad input.",
     )
     rev.add_argument("file", metavar="FILE", help="the transcript, or - for standard input")
@@ -148,6 +186,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     rev.add_argument(
         "--strict", action="store_true", help="refuse events with violations, as a live guard would"
+    )
+    rev.add_argument(
+        "--now",
+        metavar="TIME",
+        help="also list what is still owed to the customer at the end, and whether it is "
+        "overdue at TIME (ISO-8601 with a UTC offset, no earlier than the last event)",
     )
     rev.add_argument("--format", choices=("text", "json"), default="text")
     rev.set_defaults(run=_review)

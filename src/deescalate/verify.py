@@ -587,7 +587,7 @@ def _reachable(graph: Graph, start: int, quiet: bool) -> dict[int, tuple[int, in
 
 def _attempt(graph: Graph, node: int, letter: int) -> tuple[Interaction, tuple[Finding, ...], Status]:
     """``letter`` tried on ``node`` in strict mode."""
-    event = graph.event(letter, graph.depth[node] + 1)
+    event = graph.event_after(graph.interactions[node], letter)
     return step(graph.interactions[node], event, graph.policy, Mode.STRICT)
 
 
