@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from deescalate import FACTS_FIRST
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 CLEAN = EXAMPLES / "clean.jsonl"
@@ -545,6 +547,255 @@ def test_bad_policy_exits_2(policy: str, expected: str) -> None:
     assert expected in err
 
 
+# -- late steps, broken promises and what is owed (--now) ------------------------------------
+
+
+def at(type: str, when: str, **fields: Any) -> dict[str, Any]:
+    """An event dict of ``type`` at ``when`` (``MM-DDTHH:MM`` in 2026, UTC)."""
+    return {"type": type, "at": f"2026-{when}:00Z", **fields}
+
+
+def late_steps() -> list[dict[str, Any]]:
+    """A complaint where every deadline slipped, and what it owed was finally delivered.
+
+    The customer asked for a manager at 09:02 and got one at 09:22 (the policy allows 10
+    minutes); the callback promised for noon came at 14:30; the follow-up came ten days
+    after the agreement (the policy allows seven), after a week without a progress report.
+    """
+    return [
+        at("interaction_opened", "03-02T09:00", interaction_id="T-7", customer_name="Dana"),
+        at("customer_vented", "03-02T09:00", intensity=7),
+        at("venting_subsided", "03-02T09:01"),
+        at("concerns_acknowledged", "03-02T09:01", summary=["the parcel is late"], used_name=True),
+        at("manager_requested", "03-02T09:02"),
+        at("callback_promised", "03-02T09:03", by="2026-03-02T12:00:00Z", event_id="cb-1"),
+        at("escalated", "03-02T09:22", to="supervisor", authority_limit=200, event_id="esc-1"),
+        at("fact_recorded", "03-02T09:30", source="warehouse", detail="shipped late"),
+        at("fact_recorded", "03-02T09:31", source="courier", detail="delivered on schedule"),
+        at("facts_established", "03-02T09:32", fault="company", root_cause="picking backlog"),
+        at("apology_offered", "03-02T14:30", scope="company", names_individual=False),
+        at("remedy_proposed", "03-02T14:31", remedy="refund the shipping fee", value=10),
+        at("remedy_accepted", "03-02T14:32", restated=True, confirmation_sent=True),
+        at("progress_reported", "03-03T10:00", detail="refund issued"),
+        at("progress_reported", "03-04T09:00", detail="replacement packed"),
+        at("follow_up_completed", "03-12T09:00", resolved=True, prevention="backlog alerts"),
+    ]
+
+
+def test_late_steps_read_like_other_findings_in_the_text_report(tmp_path: Path) -> None:
+    path = write_transcript(tmp_path / "t.jsonl", late_steps())
+
+    result = run_cli("review", path)
+
+    assert result.returncode == 0, result.stderr  # late is a warning in the built-in policies
+    lines = result.stdout.splitlines()
+    headers = [line for line in lines if line.startswith("#")]
+    assert headers == [
+        "#6 line 7: escalated at 2026-03-02T09:22:00+00:00",
+        "#10 line 11: apology_offered at 2026-03-02T14:30:00+00:00",
+        "#15 line 16: follow_up_completed at 2026-03-12T09:00:00+00:00",
+    ]
+    found = [line.split(":")[0].strip() for line in lines if line.startswith("  WARNING")]
+    assert found == [
+        "WARNING escalate-before-asked",
+        "WARNING escalate-promptly",
+        "WARNING keep-the-promise",
+        "WARNING report-progress-on-time",
+        "WARNING follow-up-on-time",
+    ]
+    promptly = next(line for line in lines if "escalate-promptly:" in line)
+    assert "10 min late" in promptly and "20 min" in promptly
+    promise = next(line for line in lines if "keep-the-promise:" in line)
+    assert "2 h 30 min late" in promise and "2026-03-02T12:00:00+00:00" in promise
+    follow_up = next(line for line in lines if "follow-up-on-time:" in line)
+    assert "2026-03-09T14:32:00+00:00" in follow_up
+    # Each finding is followed by its advice, as for every other rule.
+    for number, line in enumerate(lines):
+        if line.startswith("  WARNING"):
+            assert lines[number + 1].startswith("    instead: "), line
+    assert lines[-1] == "0 violations, 5 warnings in 16 events"
+
+
+def test_late_steps_in_the_json_report(tmp_path: Path) -> None:
+    path = write_transcript(tmp_path / "t.jsonl", late_steps())
+
+    report = report_of(run_cli("review", path, "--format", "json"))
+
+    assert set(report) == REPORT_KEYS  # no --now: no obligations
+    escalation = report["findings"][1]
+    assert escalation == {
+        "index": 6,
+        "type": "escalated",
+        "rule": "escalate-promptly",
+        "severity": "warning",
+        "message": escalation["message"],
+        "line": 7,
+        "status": "applied",
+        "advice": FACTS_FIRST.rule("escalate-promptly").advice,
+        "event_id": "esc-1",
+    }
+    assert "10 min late" in escalation["message"]
+    assert [(f["line"], f["rule"], f["event_id"]) for f in report["findings"][2:]] == [
+        (11, "keep-the-promise", None),
+        (16, "report-progress-on-time", None),
+        (16, "follow-up-on-time", None),
+    ]
+
+
+def test_now_lists_what_is_owed_at_the_end_in_the_text_report(tmp_path: Path) -> None:
+    path = write_transcript(tmp_path / "t.jsonl", late_steps()[:13])  # ends at the agreement
+
+    result = run_cli("review", path, "--now", "2026-03-04T09:00:00Z")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.endswith(
+        "Final stage: agreed\n"
+        "0 violations, 3 warnings in 13 events\n"
+        "\n"
+        "Owed to the customer at 2026-03-04T09:00:00+00:00 (1 overdue):\n"
+        "  - progress-report: by 2026-03-03T14:32:00+00:00 (overdue by 18 h 28 min)\n"
+        "  - follow-up: by 2026-03-09T14:32:00+00:00 (due in 5 days 5 h)\n"
+    )
+
+
+def test_now_lists_what_is_owed_at_the_end_in_the_json_report(tmp_path: Path) -> None:
+    path = write_transcript(tmp_path / "t.jsonl", late_steps()[:13])
+
+    result = run_cli("review", path, "--now", "2026-03-04T10:00:00+01:00", "--format", "json")
+
+    assert result.returncode == 0, result.stderr
+    report = report_of(result)
+    assert set(report) == REPORT_KEYS | {"now", "obligations"}
+    assert report["now"] == "2026-03-04T10:00:00+01:00"
+    assert report["obligations"] == [
+        {
+            "kind": "progress-report",
+            "opened": "2026-03-02T14:32:00+00:00",
+            "due": "2026-03-03T14:32:00+00:00",
+            "overdue": True,
+        },
+        {
+            "kind": "follow-up",
+            "opened": "2026-03-02T14:32:00+00:00",
+            "due": "2026-03-09T14:32:00+00:00",
+            "overdue": False,
+        },
+    ]
+
+
+def test_now_at_a_deadline_says_due_now(tmp_path: Path) -> None:
+    path = write_transcript(tmp_path / "t.jsonl", late_steps()[:6])  # a manager and a callback owed
+
+    text = run_cli("review", path, "--now", "2026-03-02T09:12:00Z").stdout
+    report = report_of(run_cli("review", path, "--now", "2026-03-02T09:12:00Z", "--format", "json"))
+
+    assert text.endswith(
+        "Owed to the customer at 2026-03-02T09:12:00+00:00:\n"
+        "  - escalation: by 2026-03-02T09:12:00+00:00 (due now)\n"
+        "  - callback: by 2026-03-02T12:00:00+00:00 (due in 2 h 48 min)\n"
+    )
+    assert [(o["kind"], o["overdue"]) for o in report["obligations"]] == [
+        ("escalation", False),
+        ("callback", False),
+    ]
+
+
+def test_now_after_the_end_of_the_interaction_owes_nothing(tmp_path: Path) -> None:
+    path = write_transcript(tmp_path / "t.jsonl", late_steps())
+
+    text = run_cli("review", path, "--now", "2026-04-01T00:00:00Z").stdout
+    report = report_of(run_cli("review", path, "--now", "2026-04-01T00:00:00Z", "--format", "json"))
+
+    assert text.endswith("\nOwed to the customer at 2026-04-01T00:00:00+00:00: nothing.\n")
+    assert report["obligations"] == []
+
+
+def test_now_in_strict_mode_owes_what_the_guarded_interaction_owes(tmp_path: Path) -> None:
+    events = late_steps()[:13]
+    events[12] = at("remedy_accepted", "03-02T14:32", restated=False, confirmation_sent=True)
+    path = write_transcript(tmp_path / "t.jsonl", events)
+    now = "2026-03-04T09:00:00Z"
+
+    advisory = run_cli("review", path, "--now", now, "--format", "json")
+    strict = run_cli("review", path, "--strict", "--now", now, "--format", "json")
+    strict_text = run_cli("review", path, "--strict", "--now", now).stdout
+
+    # Advisory applied the unrestated agreement, so the follow-through is owed; strict
+    # refused it, and the remedy still awaits an answer: nothing is owed yet.
+    assert advisory.returncode == strict.returncode == 1
+    assert report_of(advisory)["stage"] == "agreed"
+    assert [o["kind"] for o in report_of(advisory)["obligations"]] == ["progress-report", "follow-up"]
+    assert report_of(strict)["stage"] == "remedy_proposed"
+    assert report_of(strict)["obligations"] == []
+    assert report_of(strict)["findings"][-1]["status"] == "refused"
+    assert "#12 line 13: remedy_accepted at 2026-03-02T14:32:00+00:00 (refused)" in strict_text
+    assert strict_text.endswith("Owed to the customer at 2026-03-04T09:00:00+00:00: nothing.\n")
+
+
+def test_status_and_event_id_of_findings_in_both_modes() -> None:
+    advisory = report_of(run_cli("review", STRICT, "--format", "json"))
+    strict = report_of(run_cli("review", STRICT, "--strict", "--format", "json"))
+
+    assert [(f["index"], f["line"], f["status"], f["event_id"]) for f in strict["findings"][:4]] == [
+        (2, 3, "refused", "w-3"),
+        (2, 3, "refused", "w-3"),
+        (2, 3, "refused", "w-3"),
+        (10, 11, "refused", "w-10"),
+    ]
+    invalid = [f for f in advisory["findings"] if f["rule"] == "invalid-transition"]
+    assert [(f["line"], f["status"], f["event_id"]) for f in invalid] == [
+        (4, "invalid", "w-4"),
+        (8, "invalid", "w-8"),
+        (9, "invalid", "w-8"),
+    ]
+    assert invalid[0]["advice"] == FACTS_FIRST.rule("invalid-transition").advice
+
+
+@pytest.mark.parametrize(
+    ("now", "reason"),
+    [
+        ("2026-03-02T14:32:00", "argument '--now': has no UTC offset: '2026-03-02T14:32:00' (add Z or +00:00)"),
+        ("tomorrow", "argument '--now': is not an ISO-8601 timestamp: 'tomorrow'"),
+        (
+            "2026-03-02T14:31:59Z",
+            "argument '--now': is earlier than the transcript's last event (2026-03-02T14:32:00+00:00)",
+        ),
+        # The same moment as 14:31:59 UTC, in another offset.
+        (
+            "2026-03-02T15:31:59+01:00",
+            "argument '--now': is earlier than the transcript's last event (2026-03-02T14:32:00+00:00)",
+        ),
+    ],
+    ids=["no-offset", "not-a-timestamp", "before-the-last-event", "before-it-in-another-offset"],
+)
+@pytest.mark.parametrize("format", ["text", "json"])
+def test_a_bad_now_is_bad_input(tmp_path: Path, now: str, reason: str, format: str) -> None:
+    path = write_transcript(tmp_path / "t.jsonl", late_steps()[:13])
+
+    result = run_cli("review", path, "--now", now, "--format", format)
+
+    assert assert_one_line_error(result) == f"deescalate: {reason}\n"
+
+
+def test_now_before_a_last_event_that_was_not_applied_is_bad_input(tmp_path: Path) -> None:
+    # The last line is an invalid transition (nothing pending to accept): it still ends the transcript.
+    events = [*late_steps()[:13], at("remedy_accepted", "03-02T15:00", restated=True, confirmation_sent=True)]
+    path = write_transcript(tmp_path / "t.jsonl", events)
+
+    result = run_cli("review", path, "--strict", "--now", "2026-03-02T14:45:00Z")
+
+    assert "earlier than the transcript's last event (2026-03-02T15:00:00+00:00)" in assert_one_line_error(result)
+
+
+def test_now_equal_to_the_last_event_is_accepted(tmp_path: Path) -> None:
+    path = write_transcript(tmp_path / "t.jsonl", late_steps()[:13])
+
+    result = run_cli("review", path, "--now", "2026-03-02T14:32:00Z", "--format", "json")
+
+    assert result.returncode == 0, result.stderr
+    assert [o["overdue"] for o in report_of(result)["obligations"]] == [False, False]
+
+
 # -- standard input -----------------------------------------------------------------
 
 
@@ -991,7 +1242,7 @@ def test_review_help_exits_0() -> None:
     result = run_cli("review", "--help")
 
     assert result.returncode == 0
-    for option in ("--policy", "--strict", "--format", "FILE"):
+    for option in ("--policy", "--strict", "--now", "--format", "FILE"):
         assert option in result.stdout
 
 

@@ -103,6 +103,15 @@ def _cases() -> list[tuple[str, Callable[..., Any], dict[str, Any]]]:
         ("RemedyProposed", d.RemedyProposed, {"at": event.at, "remedy": "refund", "value": 3}),
         ("ConcernsAcknowledged", d.ConcernsAcknowledged, {"at": event.at, "summary": ["x"], "used_name": True}),
         ("InteractionOpened", d.InteractionOpened, {"at": event.at, "interaction_id": "T", "authority_limit": 5}),
+        ("CallbackPromised", d.CallbackPromised, {"at": event.at, "by": event.at, "detail": "x"}),
+        ("guide", d.guide, {"interaction": interaction, "policy": d.FACTS_FIRST, "now": event.at}),
+        ("open_obligations", d.open_obligations, {"interaction": interaction, "policy": d.FACTS_FIRST}),
+        ("due_obligations", d.due_obligations, {"interaction": interaction, "policy": d.FACTS_FIRST, "now": event.at}),
+        ("parse_duration", d.parse_duration, {"text": "PT10M"}),
+        ("format_duration", d.format_duration, {"span": d.parse_duration("P1D")}),
+        ("Parameter", d.Parameter, {"name": "refund_limit", "kind": "amount", "default": 30, "doc": ""}),
+        ("Policy.declaring", lambda parameter: d.FACTS_FIRST.declaring(parameter), {"parameter": d.Parameter("x", kind="count", default=1)}),
+        ("Params.durations", d.Params, {"progress_every": "PT1H", "follow_up_within": None, "escalate_within": "PT5M"}),
     ]
 
 

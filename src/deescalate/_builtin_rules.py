@@ -6,7 +6,7 @@ in our own words, the good practice of the articles the contract draws on.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from ._durations import say_span
@@ -347,6 +347,15 @@ def warn_before_ending(interaction: Interaction, event: ConversationEnded, param
     )
 
 
+def _every(span: timedelta) -> str:
+    """``every day``, ``every 12 h``: how often, as an agent reads it."""
+    if span == timedelta(days=1):
+        return "every day"
+    if span == timedelta(hours=1):
+        return "every hour"
+    return f"every {say_span(span)}"
+
+
 def _late(event: Event, due: datetime) -> str:
     return f"{say_span(event.at - due)} late (it was due by {due.isoformat()})"
 
@@ -379,7 +388,7 @@ def keep_the_promise(interaction: Interaction, event: Event, params: Params) -> 
         "While an agreed remedy is being carried out, the customer should not have to chase "
         "it: tell them how it is going at regular intervals, before they wonder."
     ),
-    advice="Report progress (progress_reported) at least every progress_every while the remedy is under way.",
+    advice="Tell the customer how the remedy is going (progress_reported) as often as the policy asks.",
 )
 def report_progress_on_time(interaction: Interaction, event: Event, params: Params) -> str | None:
     every, since = params.progress_every, interaction.progress_since
@@ -388,7 +397,11 @@ def report_progress_on_time(interaction: Interaction, event: Event, params: Para
     due = since + every
     if event.at <= due:
         return None
-    return f"{event.type} {_late(event, due)}: a progress report is due every {say_span(every)}"
+    silence = say_span(event.at - since)
+    return (
+        f"the customer heard no progress for {silence}: a report was due by {due.isoformat()} "
+        f"(the policy asks for one {_every(every)})"
+    )
 
 
 @rule(
@@ -400,7 +413,7 @@ def report_progress_on_time(interaction: Interaction, event: Event, params: Para
         "Acting promptly on an agreement is part of the remedy: the longer the fix takes, the "
         "more the customer's trust wears away."
     ),
-    advice="Complete the follow-through within follow_up_within of agreement, or tell the customer why not.",
+    advice="Complete the follow-through in the time the policy allows, or tell the customer why not.",
 )
 def follow_up_on_time(interaction: Interaction, event: Event, params: Params) -> str | None:
     within, accepted = params.follow_up_within, interaction.accepted_at
@@ -422,7 +435,7 @@ def follow_up_on_time(interaction: Interaction, event: Event, params: Params) ->
         "A customer who asks for a manager should not wait for one: bring them in quickly, "
         "before the wait becomes a second complaint."
     ),
-    advice="Escalate within escalate_within of the customer's request (better: before they ask).",
+    advice="Bring a manager in as soon as the customer asks (better: before they have to).",
 )
 def escalate_promptly(interaction: Interaction, event: Escalated, params: Params) -> str | None:
     within, asked = params.escalate_within, interaction.manager_requested_at
@@ -432,7 +445,7 @@ def escalate_promptly(interaction: Interaction, event: Escalated, params: Params
     if event.at <= due:
         return None
     waited = say_span(event.at - asked)
-    return f"escalated {_late(event, due)}: the customer asked for a manager {waited} before"
+    return f"escalated {_late(event, due)}: the customer asked for a manager {waited} earlier"
 
 
 def _impossible(interaction: Interaction, event: Event, params: Params) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from ._errors import describe
+from ._errors import ArgumentTypeError, ArgumentValueError, describe
 
 _DURATION = re.compile(
     r"P(?:(?P<weeks>\d+(?:[.,]\d+)?)W)?(?:(?P<days>\d+(?:[.,]\d+)?)D)?"
@@ -29,28 +29,37 @@ MAX_DURATION = timedelta(days=10_000)
 def parse_duration(text: str) -> timedelta:
     """The ``timedelta`` an ISO-8601 duration (``PT10M``, ``P7D``, ``P1DT12H``) stands for.
 
-    Raises ``ValueError`` with the reason for anything else, including calendar
-    units (years, months), which have no fixed length.
+    Raises :class:`~deescalate.ArgumentValueError` (a ``ValueError``) with the
+    reason for any other text, including calendar units (years, months), which
+    have no fixed length, and :class:`~deescalate.ArgumentTypeError` for what is
+    not text.
     """
     if not isinstance(text, str):
-        raise ValueError(f"must be an ISO-8601 duration such as PT10M or P7D, got {describe(text)}")
+        raise ArgumentTypeError(
+            "text", f"must be an ISO-8601 duration such as PT10M or P7D, got {describe(text)}"
+        )
     match = _DURATION.fullmatch(text)
     if match is None or text in ("P", "PT") or text.endswith("T"):
         if _CALENDAR.match(text):
-            raise ValueError(
+            raise ArgumentValueError(
+                "text",
                 f"{describe(text)} uses years or months, which have no fixed length: "
-                "give weeks, days, hours, minutes or seconds (P30D, not P1M)"
+                "give weeks, days, hours, minutes or seconds (P30D, not P1M)",
             )
-        raise ValueError(f"must be an ISO-8601 duration such as PT10M or P7D, got {describe(text)}")
+        raise ArgumentValueError(
+            "text", f"must be an ISO-8601 duration such as PT10M or P7D, got {describe(text)}"
+        )
     parts = {name: float(value.replace(",", ".")) for name, value in match.groupdict().items() if value}
     try:
         return timedelta(**parts)
     except OverflowError:
-        raise ValueError(f"{describe(text)} is too long a duration") from None
+        raise ArgumentValueError("text", f"{describe(text)} is too long a duration") from None
 
 
 def format_duration(span: timedelta) -> str:
     """``span`` as a canonical ISO-8601 duration: ``P7D``, ``PT10M``, ``P1DT2H30M``, ``PT0.5S``."""
+    if not isinstance(span, timedelta):
+        raise ArgumentTypeError("span", f"must be a timedelta, got {describe(span)}")
     total = span.days * 86_400 + span.seconds
     micro = span.microseconds
     sign = ""

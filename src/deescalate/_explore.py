@@ -60,7 +60,7 @@ def state_key(interaction: Interaction) -> Hashable:
     That is every field except ``history``, the times among them (a callback due,
     an acceptance, a progress report, a request for a manager) taken relative to
     the last event, plus the set of fact sources heard and the set of
-    ``event_id``\ s applied (the two things the history is consulted for). Two
+    ``event_id`` values applied (the two things the history is consulted for). Two
     interactions with equal keys accept and refuse the same future events, coming
     as long after their last event, with the same findings, under any rule that
     reads only these, which every built-in rule does. A custom rule that reads more
@@ -116,21 +116,25 @@ def default_key(policy: Policy) -> Key:
     last event), which is all the timing rules ask of it when events come as the
     explorer stamps them (see :mod:`deescalate.verify`).
     """
-    rejections, warnings = policy.params.max_rejections, policy.params.warnings_before_ending
-    dues = deadlines(policy.params)
+    params = policy.params
+    rejections, warnings = params.max_rejections, params.warnings_before_ending
+    every, within, promptly = params.progress_every, params.follow_up_within, params.escalate_within
     absent = (None, None, None, None)
 
     def capped_state_key(interaction: Interaction) -> Hashable:
         history = interaction.history
-        if (
-            interaction.callback_due is None
-            and interaction.accepted_at is None
-            and interaction.manager_requested_at is None
-        ):
+        due, accepted, asked = interaction.callback_due, interaction.accepted_at, interaction.manager_requested_at
+        if due is None and accepted is None and asked is None:
             passed: tuple[bool | None, ...] = absent  # the usual case: no deadline at all
-        else:
+        else:  # as deadlines() gives them, written out: this runs for every step explored
             last = history.last.at
-            passed = tuple(None if due is None else due < last for due in dues(interaction))
+            since = interaction.progress_since
+            passed = (
+                None if due is None else due < last,
+                None if since is None or every is None else since + every < last,
+                None if accepted is None or within is None else accepted + within < last,
+                None if asked is None or promptly is None else asked + promptly < last,
+            )
         return (
             _read_uncounted(interaction),
             rejections if interaction.rejections > rejections else interaction.rejections,

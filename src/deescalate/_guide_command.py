@@ -15,7 +15,7 @@ from typing import IO, Any, TextIO
 
 from ._apply import Mode
 from ._durations import say_span
-from ._errors import ArgumentValueError, EventError
+from ._errors import ArgumentValueError
 from ._guidance import ActionStatus, Guidance, guide
 from ._loading import load_policy
 from ._policy import Policy
@@ -118,13 +118,12 @@ def _run(args: argparse.Namespace, out: TextIO, err: IO[str]) -> int:
     policy: Policy = load_policy(args.policy)
     now = parse_now(args.now) if args.now is not None else None
     report = review(read_transcript(_lines_of(args.file)), policy, Mode.ADVISORY)
-    interaction = report.interaction
-    last = interaction.history.last.at
+    last = report.last_at  # of any line, applied or not
     if now is None:
         now = last
     elif now < last:
-        raise EventError("--now", f"is earlier than the transcript's last event ({last.isoformat()})")
-    guidance = guide(interaction, policy, now)
+        raise ArgumentValueError("--now", f"is earlier than the transcript's last event ({last.isoformat()})")
+    guidance = guide(report.interaction, policy, now)
     if args.format == "json":
         from .cli import _writes_unicode
 

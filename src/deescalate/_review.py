@@ -94,7 +94,8 @@ class Review:
         (``status``: ``applied``, ``refused`` or ``invalid``), the rule's ``advice``
         (``""`` when it gives none) and the event's ``event_id`` (or None). Given
         ``now``, the report also holds ``now`` and the ``obligations`` still open
-        at the end, as :meth:`obligations` gives them.
+        at the end, as :meth:`obligations` gives them. ``params`` holds the
+        policy's parameters (its own included), durations as ISO-8601 text.
         """
         data: dict[str, Any] = {
             "interaction_id": self.interaction.interaction_id,
@@ -104,6 +105,7 @@ class Review:
             "violations": self.violations,
             "warnings": self.warnings,
             "findings": [self._finding_dict(item) for item in self.findings],
+            "params": self.policy.params.to_json(),
         }
         if now is not None:
             owed = self.obligations(now)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ._durations import MAX_DURATION, format_duration, parse_duration
-from ._errors import PolicyError, RuleError, describe
+from ._errors import ArgumentError, PolicyError, RuleError, describe
 from ._events import EVENT_CLASSES, amount_problem, lone_surrogate
 from ._findings import Finding, Severity
 
@@ -73,8 +73,8 @@ def _duration(value: object) -> object:
     if isinstance(value, str):
         try:
             return parse_duration(value)
-        except ValueError as error:
-            return _BadDuration(str(error))
+        except ArgumentError as error:
+            return _BadDuration(error.reason)
     return value
 
 

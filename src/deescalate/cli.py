@@ -27,6 +27,7 @@ from ._errors import ArgumentValueError, DeescalateError, RuleError, one_line
 from ._guidance import OpenObligation
 from ._loading import load_policy
 from ._review import Review, review
+from ._rules import Params
 from ._terminal import Styles as _Styles
 from ._terminal import plural as _plural
 from .diagram import FORMATS, render_diagram
@@ -37,17 +38,29 @@ _USAGE_ERROR = 2
 _INTERRUPTED = 130
 
 
+def _params_text(report: Review) -> list[str]:
+    """The policy's parameters that differ from the defaults, and its own: what the review was judged by."""
+    defaults = Params().to_json()
+    changed = [
+        f"{name}={value}" if value is not None else f"{name}=off"
+        for name, value in report.policy.params.to_json().items()
+        if name not in defaults or defaults[name] != value
+    ]
+    return [f"Parameters: {', '.join(changed)}"] if changed else []
+
+
 def format_text(report: Review, styles: _Styles, now: datetime | None = None) -> str:
     """The review for people: each finding with its event and advice, then the totals.
 
     Given ``now``, it ends with what is still owed to the customer at that time.
     """
-    owed = report.obligations(now) if now is not None else None  # refuses a bad now first
+    owed = _owed_text(report.obligations(now), now, styles) if now is not None else []
     out = [
         styles.bold(
             f"Review of {report.interaction.interaction_id} under {report.policy.name} "
             f"({report.mode.value})"
         ),
+        *_params_text(report),
         "",
     ]
     last_line = None
@@ -83,13 +96,13 @@ def format_text(report: Review, styles: _Styles, now: datetime | None = None) ->
         noun, where = ("duplicate delivery", "line") if count == 1 else ("duplicate deliveries", "lines")
         numbers = ", ".join(str(line.number) for line in report.duplicates)
         out.append(f"{count} {noun} ignored ({where} {numbers})")
-    if now is not None and owed is not None:
-        out += ["", *_owed_text(owed, now, styles)]
+    if owed:
+        out += ["", *owed]
     return "\n".join(out) + "\n"
 
 
 def _owed_text(owed: tuple[OpenObligation, ...], now: datetime, styles: _Styles) -> list[str]:
-    """The "Owed to the customer" section, as ``deescalate guide`` words it: each deadline and how it stands."""
+    """The "Owed to the customer" section, worded as by ``deescalate guide``: each deadline, how it stands."""
     heading = f"Owed to the customer at {now.isoformat()}"
     if not owed:
         return [styles.bold(f"{heading}: nothing.")]
@@ -193,7 +206,9 @@ def _parser() -> argparse.ArgumentParser:
         help="also list what is still owed to the customer at the end, and whether it is "
         "overdue at TIME (ISO-8601 with a UTC offset, no earlier than the last event)",
     )
-    rev.add_argument("--format", choices=("text", "json"), default="text")
+    rev.add_argument(
+        "--format", choices=("text", "json"), default="text", help="text (default) or json"
+    )
     rev.set_defaults(run=_review)
 
     dia = commands.add_parser(
