@@ -1,13 +1,15 @@
-"""``python -m benchmarks [--quick]``: measure every hot path and print one table.
+"""``python -m benchmarks [--quick] [--only GROUP]...``: measure every hot path and print one table.
 
 ``--quick`` runs everything with tiny counts, to check the suite works; its numbers
-mean nothing.
+mean nothing. ``--only startup`` (or ``apply``, ``webhook``, ``review``, ``memory``;
+repeatable) measures only those rows.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Sequence
 
 from . import apply_vs_transitions, memory, review_throughput, startup, webhook_cycle
 from ._report import Row, machine, table
@@ -26,21 +28,13 @@ def _kb(value: float) -> str:
     return f"{value / 1024:.2f} KB"
 
 
-def rows(effort: Effort) -> list[Row]:
-    def note(what: str) -> None:
-        print(f"measuring {what}...", file=sys.stderr, flush=True)
+def _note(what: str) -> None:
+    print(f"measuring {what}...", file=sys.stderr, flush=True)
 
-    note("apply")
+
+def _apply_rows(effort: Effort) -> list[Row]:
+    _note("apply")
     apply = apply_vs_transitions.measure(effort)
-    note("the webhook cycle")
-    webhook = webhook_cycle.measure(effort)
-    note("review throughput")
-    review = review_throughput.measure(effort)
-    note("memory (100,000 interactions, four ways)")
-    mem = memory.measure(effort)
-    note("CLI start-up")
-    start = startup.measure(effort)
-    count = f"{mem.count:,}"
     return [
         Row("apply, strict, facts-first (per event)", _us(apply.deescalate),
             "bare transitions trigger, 1 condition", _us(apply.transitions),
@@ -48,12 +42,26 @@ def rows(effort: Effort) -> list[Row]:
         Row("apply, strict, facts-first (per event)", _us(apply.deescalate),
             "hand-written floor: dict look-up + 1 guard", _us(apply.floor),
             apply.deescalate / apply.floor),
+    ]
+
+
+def _webhook_rows(effort: Effort) -> list[Row]:
+    _note("the webhook cycle")
+    webhook = webhook_cycle.measure(effort)
+    return [
         Row("webhook: load snapshot, apply, dump (15 in)", _us(webhook.cycle),
             "apply per event, timed in the same rounds", _us(webhook.apply),
             webhook.cycle / webhook.apply, bar=4.0),
         Row("webhook: load snapshot, apply, dump (15 in)", _us(webhook.cycle),
             f"JSON floor: loads + dumps ({webhook.snapshot_bytes:,} B)", _us(webhook.json_floor),
             webhook.cycle / webhook.json_floor, bar=5.0),
+    ]
+
+
+def _review_rows(effort: Effort) -> list[Row]:
+    _note("review throughput")
+    review = review_throughput.measure(effort)
+    return [
         Row(f"review, one {review.long_files.events:,}-event transcript file",
             _rate(review.long_files.review),
             "JSON floor: read the file + json.loads lines", _rate(review.long_files.floor),
@@ -73,6 +81,14 @@ def rows(effort: Effort) -> list[Row]:
         Row(f"review per event, {review.long_memory.events:,} events", _us(review.long_alone),
             f"review per event, {review.tenth_events:,} events", _us(review.tenth),
             review.long_alone / review.tenth, bar=1.2),
+    ]
+
+
+def _memory_rows(effort: Effort) -> list[Row]:
+    _note("memory (100,000 interactions, four ways)")
+    mem = memory.measure(effort)
+    count = f"{mem.count:,}"
+    return [
         Row(f"memory per interaction, 14 events, own events (x{count})", _kb(mem.own_events),
             "floor: the same parsed events alone", _kb(mem.events_only),
             mem.own_events / mem.events_only, bar=2.0, goal=1.0, unit="KB", checked=mem.own_events / 1024),
@@ -80,19 +96,53 @@ def rows(effort: Effort) -> list[Row]:
             "transitions model on a shared Machine", _kb(mem.transitions_model),
             mem.shared_events / mem.transitions_model, bar=2.0, goal=1.0, unit="KB",
             checked=mem.shared_events / 1024),
+    ]
+
+
+def _startup_rows(effort: Effort) -> list[Row]:
+    _note("CLI start-up")
+    start = startup.measure(effort)
+    return [
         Row("CLI start-up: deescalate review (13 events)", f"{start.review:.1f} ms",
             "python -c pass", f"{start.python:.1f} ms", start.review / start.python, bar=4.0),
         Row("CLI start-up: deescalate review (13 events)", f"{start.review:.1f} ms",
             'python -c "import attrs, transitions"', f"{start.dependencies:.1f} ms",
-            start.review / start.dependencies),
+            start.review / start.dependencies, bar=1.5),
+        Row("CLI start-up: deescalate review (13 events)", f"{start.review:.1f} ms",
+            "import the core modules review runs on", f"{start.core:.1f} ms",
+            start.review / start.core),
     ]
+
+
+#: Each group of rows, by the name ``--only`` takes, in the order of the table.
+GROUPS: dict[str, Callable[[Effort], list[Row]]] = {
+    "apply": _apply_rows,
+    "webhook": _webhook_rows,
+    "review": _review_rows,
+    "memory": _memory_rows,
+    "startup": _startup_rows,
+}
+
+
+def rows(effort: Effort, only: Sequence[str] = ()) -> list[Row]:
+    """The table's rows: every group's, or only those named."""
+    return [row for name, group in GROUPS.items() if not only or name in only for row in group(effort)]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny counts: check the suite runs")
-    effort = Effort(quick=parser.parse_args().quick)
-    measured = rows(effort)
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=GROUPS,
+        default=[],
+        metavar="GROUP",
+        help=f"measure only this group of rows (repeatable): {', '.join(GROUPS)}",
+    )
+    arguments = parser.parse_args()
+    effort = Effort(quick=arguments.quick)
+    measured = rows(effort, arguments.only)
     print(machine() + (" -- QUICK RUN, numbers not meaningful" if effort.quick else ""))
     print(table(measured))
 

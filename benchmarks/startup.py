@@ -5,7 +5,10 @@ kept. The processes get a private bytecode cache (``PYTHONPYCACHEPREFIX``, fille
 by the warm-up runs) so that, as for any installed package, modules are not
 recompiled from source at every start, even where ``PYTHONDONTWRITEBYTECODE`` is set.
 Also measured: ``python -c "import attrs, transitions"``, what any program built on
-the two dependencies pays before running a line of its own.
+the two dependencies pays before running a line of its own (the bar: the command
+within 1.5 times that), and the import of the core modules the review runs on
+(``deescalate._review``, ``deescalate._loading``): what is left is the command's own
+share (argument parsing, reading, printing).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ class StartupCost:
     review: float
     python: float
     dependencies: float
+    core: float
 
 
 def _review_command() -> list[str]:
@@ -46,6 +50,7 @@ def measure(effort: Effort) -> StartupCost:
         "review": _review_command(),
         "python": [sys.executable, "-c", "pass"],
         "dependencies": [sys.executable, "-c", "import attrs, transitions"],
+        "core": [sys.executable, "-c", "import deescalate._review, deescalate._loading"],
     }
     cache = tempfile.mkdtemp(prefix="deescalate-bench-pyc-")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}

@@ -1,13 +1,15 @@
 """The ``deescalate`` command line, run as a real subprocess.
 
-Every test starts ``python -m deescalate`` (or ``python -c``) in its own process and
-checks what a user or a script sees: the exit status, standard output and standard
-error. Transcripts are built in ``tmp_path`` from small lists of dicts so that each
-test shows exactly the input it feeds the command.
+Nearly every test starts ``python -m deescalate`` (or ``python -c``) in its own
+process and checks what a user or a script sees: the exit status, standard output
+and standard error. Transcripts are built in ``tmp_path`` from small lists of dicts
+so that each test shows exactly the input it feeds the command. The few that need
+a fake terminal, or streams of their own, call ``main`` in this process.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -19,6 +21,7 @@ from typing import Any
 import pytest
 
 from deescalate import FACTS_FIRST
+from deescalate.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -26,7 +29,7 @@ CLEAN = EXAMPLES / "clean.jsonl"
 VIOLATIONS = EXAMPLES / "violations.jsonl"
 STRICT = EXAMPLES / "strict.jsonl"
 
-REPORT_KEYS = {"interaction_id", "policy", "mode", "stage", "violations", "warnings", "findings"}
+REPORT_KEYS = {"interaction_id", "policy", "mode", "stage", "violations", "warnings", "findings", "params"}
 FINDING_KEYS = {"index", "type", "rule", "severity", "message"}
 #: The keys each finding carries besides the contract's.
 EXTRA_FINDING_KEYS = {"line", "status", "advice", "event_id"}
@@ -155,6 +158,7 @@ def test_clean_example_json_report() -> None:
         "violations": 0,
         "warnings": 0,
         "findings": [],
+        "params": FACTS_FIRST.params.to_json(),
     }
 
 
@@ -990,13 +994,15 @@ def test_missing_file_exits_2_naming_the_file(tmp_path: Path) -> None:
     assert "no-such-transcript.jsonl" in err
 
 
-def test_directory_instead_of_file_exits_2(tmp_path: Path) -> None:
+def test_a_directory_without_transcripts_is_a_bad_entry(tmp_path: Path) -> None:
     (tmp_path / "folder").mkdir()
+    (tmp_path / "folder" / "notes.txt").write_text("not a transcript\n", encoding="utf-8")
 
     result = run_cli("review", "folder", cwd=tmp_path)
 
-    err = assert_one_line_error(result)
-    assert "folder" in err
+    assert result.returncode == 2
+    assert result.stderr == "deescalate: folder: holds no .jsonl file\n"
+    assert "Not reviewed: holds no .jsonl file" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -1005,7 +1011,7 @@ def test_directory_instead_of_file_exits_2(tmp_path: Path) -> None:
         pytest.param(["review", str(CLEAN), "--format", "xml"], id="review-format-xml"),
         pytest.param(["review"], id="review-without-file"),
         pytest.param(["review", str(CLEAN), "--no-such-option"], id="review-unknown-option"),
-        pytest.param([], id="no-command"),
+        pytest.param(["--strict"], id="no-command"),
         pytest.param(["judge", str(CLEAN)], id="unknown-command"),
         pytest.param(["diagram", "--format", "png"], id="diagram-format-png"),
     ],
@@ -1257,3 +1263,328 @@ def test_text_report_counts_ignored_duplicate_deliveries() -> None:
     result = run_cli("review", "--strict", str(EXAMPLES / "strict.jsonl"))
     assert result.returncode == 1
     assert result.stdout.splitlines()[-1] == "1 duplicate delivery ignored (line 9)"
+
+
+# -- the command line itself: help, --version, schema, usage mistakes --------------------------
+
+
+def test_bare_deescalate_prints_the_full_help_and_exits_0() -> None:
+    result = run_cli()
+
+    assert result.returncode == 0
+    assert result.stderr == ""
+    assert result.stdout == run_cli("--help").stdout
+    assert result.stdout.startswith("usage: deescalate ")
+    for command in ("review", "guide", "verify", "diagram", "schema"):
+        assert f"\n    {command} " in result.stdout
+
+
+@pytest.mark.parametrize("command", ["review", "guide", "verify", "diagram", "schema"])
+def test_every_option_has_help_text(command: str) -> None:
+    result = run_cli(command, "--help", env=plain_env(COLUMNS="400"))
+
+    assert result.returncode == 0
+    section = result.stdout.split("\noptions:\n", 1)[1].split("\n\n", 1)[0]
+    # Each option: its help on the same line after two spaces or more, or on the next, indented.
+    options = re.findall(r"^  (-.*)\n?((?:(?!  -).+)?)", section, re.M)
+    assert len(options) > 1 if command != "schema" else len(options) == 1
+    for head, below in options:
+        assert re.search(r"\S  +\S", head) or below.startswith(" " * 4), (head, below)
+
+
+def test_version_prints_the_package_version() -> None:
+    from deescalate import __version__
+
+    result = run_cli("--version")
+
+    assert (result.returncode, result.stdout, result.stderr) == (0, f"deescalate {__version__}\n", "")
+
+
+@pytest.mark.parametrize(
+    ("args", "usage"),
+    [
+        pytest.param(["review", str(CLEAN), "--no-such-option"], "deescalate review", id="review"),
+        pytest.param(["review", "--strict=yes", str(CLEAN)], "deescalate review", id="review-flag-value"),
+        pytest.param(["guide", str(CLEAN), "--strict"], "deescalate guide", id="guide"),
+        pytest.param(["verify", "--deep", "3"], "deescalate verify", id="verify"),
+        pytest.param(["diagram", "--colour"], "deescalate diagram", id="diagram"),
+        pytest.param(["schema", "--indent", "4"], "deescalate schema", id="schema"),
+    ],
+)
+def test_a_wrong_option_shows_its_own_command_s_usage(args: list[str], usage: str) -> None:
+    result = run_cli(*args)
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"usage: {usage} [-h]")
+    error_lines = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert len(error_lines) == 1
+    assert error_lines[0].startswith(f"{usage}: error: ")
+    assert result.stderr.endswith("\n") and error_lines[0] == result.stderr.splitlines()[-1]
+
+
+def test_an_unknown_option_before_the_command_is_the_top_level_s() -> None:
+    result = run_cli("--no-such-option", "review", CLEAN)
+
+    assert result.returncode == 2
+    assert result.stderr.startswith("usage: deescalate [-h]")
+    assert result.stderr.splitlines()[-1] == "deescalate: error: unrecognized arguments: --no-such-option"
+
+
+def test_usage_mistakes_and_help_in_process_go_to_the_given_streams() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["review", str(CLEAN), "--no-such-option"], out, err) == 2
+    assert out.getvalue() == ""
+    assert err.getvalue().splitlines()[-1] == "deescalate review: error: unrecognized arguments: --no-such-option"
+
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["review", "--help"], out, err) == 0
+    assert out.getvalue().startswith("usage: deescalate review") and err.getvalue() == ""
+
+    out, err = io.StringIO(), io.StringIO()
+    assert main([], out, err) == 0
+    assert out.getvalue().startswith("usage: deescalate") and err.getvalue() == ""
+
+
+def test_schema_prints_the_json_schema_indented() -> None:
+    from deescalate import json_schema
+
+    result = run_cli("schema")
+
+    assert (result.returncode, result.stderr) == (0, "")
+    schema = json.loads(result.stdout)
+    assert schema["$schema"].startswith("https://json-schema.org/")
+    assert schema == json_schema()
+    assert result.stdout == json.dumps(json_schema(), indent=2) + "\n"
+
+
+def test_review_imports_only_what_it_runs() -> None:
+    unused = [
+        "deescalate.verify", "deescalate._explore", "deescalate._alphabet", "deescalate._snapshot",
+        "deescalate._schema", "deescalate.diagram", "deescalate.cli.verify", "deescalate.cli.guide",
+        "deescalate.cli.diagram", "deescalate.cli.schema", "shutil", "pathlib", "hashlib",
+    ]
+    code = (
+        "import io, sys\n"
+        "from deescalate.cli import main\n"
+        f"main(['review', {str(CLEAN)!r}], out=io.StringIO())\n"
+        f"print(sorted(set({unused!r}) & set(sys.modules)))\n"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=plain_env(), check=False
+    )
+
+    assert (result.returncode, result.stdout, result.stderr) == (0, "[]\n", "")
+
+
+# -- several files and directories ----------------------------------------------------------
+
+
+FOLLOW_THROUGH = EXAMPLES / "follow-through.jsonl"
+BAD_LINE = '{"type": "customer_vented", "at": "2026-03-02T09:01:00Z", "intensity": "high"}'
+BAD_MESSAGE = "line 2: field 'intensity': must be an integer from 0 to 10, got 'high'"
+
+
+def alone(path: Path | str, *options: str) -> str:
+    """What ``deescalate review PATH OPTIONS`` prints for the one file."""
+    return run_cli("review", path, *options).stdout
+
+
+def bad_transcript(path: Path) -> Path:
+    return write_transcript(path, [opened(), BAD_LINE])
+
+
+def test_several_files_give_each_report_headed_by_its_path_then_the_totals() -> None:
+    result = run_cli("review", CLEAN, VIOLATIONS)
+
+    assert result.returncode == 1
+    assert result.stderr == ""
+    assert result.stdout == (
+        f"==> {CLEAN} <==\n{alone(CLEAN)}\n"
+        f"==> {VIOLATIONS} <==\n{alone(VIOLATIONS)}\n"
+        "Total: 2 files: 5 violations, 5 warnings in 23 events\n"
+    )
+
+
+def test_several_files_in_json_are_one_object_with_each_report_and_the_totals() -> None:
+    result = run_cli("review", CLEAN, VIOLATIONS, "--format", "json")
+
+    assert result.returncode == 1
+    assert result.stdout.count("\n") == 1
+    assert json.loads(result.stdout) == {
+        "files": [
+            {"path": str(CLEAN), **json.loads(alone(CLEAN, "--format", "json"))},
+            {"path": str(VIOLATIONS), **json.loads(alone(VIOLATIONS, "--format", "json"))},
+        ],
+        "totals": {"files": 2, "bad_files": 0, "events": 23, "violations": 5, "warnings": 5},
+    }
+    assert list(json.loads(result.stdout)["files"][0])[:2] == ["path", "interaction_id"]
+
+
+@pytest.mark.parametrize(
+    ("names", "status"),
+    [
+        (["clean", "clean"], 0),
+        (["clean", "violations"], 1),
+        (["violations", "clean"], 1),
+        (["clean", "bad"], 2),
+        (["bad", "violations"], 2),
+        (["violations", "bad", "clean"], 2),
+    ],
+)
+def test_several_files_exit_with_the_worst_status(tmp_path: Path, names: list[str], status: int) -> None:
+    files = {"clean": CLEAN, "violations": VIOLATIONS, "bad": bad_transcript(tmp_path / "bad.jsonl")}
+
+    for options in ([], ["--format", "json"]):
+        assert run_cli("review", *(files[name] for name in names), *options).returncode == status
+
+
+def test_a_bad_file_is_one_line_naming_it_and_the_others_are_still_reviewed(tmp_path: Path) -> None:
+    bad = bad_transcript(tmp_path / "bad.jsonl")
+    missing = tmp_path / "missing.jsonl"
+
+    result = run_cli("review", CLEAN, bad, missing, VIOLATIONS)
+
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"deescalate: {bad}: {BAD_MESSAGE}",
+        f"deescalate: {missing}: cannot read: No such file or directory",
+    ]
+    assert f"==> {bad} <==\nNot reviewed: {BAD_MESSAGE}\n\n" in result.stdout
+    assert f"==> {missing} <==\nNot reviewed: cannot read: No such file or directory\n" in result.stdout
+    assert f"==> {VIOLATIONS} <==\n{alone(VIOLATIONS)}" in result.stdout
+    assert result.stdout.endswith("\nTotal: 4 files (2 bad): 5 violations, 5 warnings in 23 events\n")
+
+    report = report_of(run_cli("review", CLEAN, bad, missing, VIOLATIONS, "--format", "json"))
+    assert report["files"][1] == {"path": str(bad), "error": BAD_MESSAGE, "line": 2, "field": "intensity"}
+    assert report["files"][2] == {
+        "path": str(missing), "error": "cannot read: No such file or directory", "line": None, "field": None,
+    }
+    assert [entry["violations"] for entry in (report["files"][0], report["files"][3])] == [0, 5]
+    assert report["totals"] == {"files": 4, "bad_files": 2, "events": 23, "violations": 5, "warnings": 5}
+
+
+def test_a_directory_stands_for_its_transcripts_sorted_recursively(tmp_path: Path) -> None:
+    root = tmp_path / "transcripts"
+    (root / "b" / "deeper").mkdir(parents=True)
+    (root / "a").mkdir()
+    (root / "z.jsonl").write_bytes(CLEAN.read_bytes())
+    (root / "b" / "deeper" / "x.jsonl").write_bytes(VIOLATIONS.read_bytes())
+    (root / "b" / "y.jsonl").write_bytes(CLEAN.read_bytes())
+    (root / "a" / "bad.jsonl").write_text(jsonl([opened(), BAD_LINE]), encoding="utf-8")
+    (root / "a" / "notes.txt").write_text("not a transcript\n", encoding="utf-8")
+    (root / "a" / "old.jsonl.bak").write_text("not a transcript\n", encoding="utf-8")
+
+    result = run_cli("review", "transcripts", "--format", "json", cwd=tmp_path)
+
+    report = report_of(result)
+    assert [entry["path"] for entry in report["files"]] == [
+        os.path.join("transcripts", *parts)
+        for parts in (["a", "bad.jsonl"], ["b", "deeper", "x.jsonl"], ["b", "y.jsonl"], ["z.jsonl"])
+    ]
+    assert report["totals"] == {"files": 4, "bad_files": 1, "events": 36, "violations": 5, "warnings": 5}
+    assert result.returncode == 2
+    assert result.stderr == f"deescalate: {os.path.join('transcripts', 'a', 'bad.jsonl')}: {BAD_MESSAGE}\n"
+
+
+def test_a_directory_and_files_mix_and_one_directory_gives_the_several_files_report(tmp_path: Path) -> None:
+    folder = tmp_path / "one"
+    folder.mkdir()
+    (folder / "clean.jsonl").write_bytes(CLEAN.read_bytes())
+
+    alone_in_it = run_cli("review", "one", cwd=tmp_path)
+    mixed = run_cli("review", VIOLATIONS, "one", "-", cwd=tmp_path, input=CLEAN.read_text(encoding="utf-8"))
+
+    assert alone_in_it.returncode == 0
+    assert alone_in_it.stdout == (
+        f"==> {os.path.join('one', 'clean.jsonl')} <==\n{alone(CLEAN)}\n"
+        "Total: 1 file: 0 violations, 0 warnings in 13 events\n"
+    )
+    assert mixed.returncode == 1
+    headers = [line for line in mixed.stdout.splitlines() if line.startswith("==> ")]
+    assert headers == [f"==> {VIOLATIONS} <==", f"==> {os.path.join('one', 'clean.jsonl')} <==", "==> standard input <=="]
+
+
+def test_now_applies_to_each_file(tmp_path: Path) -> None:
+    now = "2026-04-07T13:00:00Z"
+
+    result = run_cli("review", CLEAN, FOLLOW_THROUGH, "--now", now)
+
+    assert result.returncode == 0
+    assert f"==> {CLEAN} <==\n{alone(CLEAN, '--now', now)}\n" in result.stdout
+    assert f"==> {FOLLOW_THROUGH} <==\n{alone(FOLLOW_THROUGH, '--now', now)}\n" in result.stdout
+
+    early = run_cli("review", CLEAN, FOLLOW_THROUGH, "--now", "2026-04-01T00:00:00Z", "--format", "json")
+    report = report_of(early)
+    assert early.returncode == 2
+    assert report["files"][0]["now"] == "2026-04-01T00:00:00+00:00"
+    assert report["files"][1]["error"] == (
+        "argument '--now': is earlier than the transcript's last event (2026-04-06T10:17:30+00:00)"
+    )
+
+
+def test_a_malformed_now_stops_before_any_file_is_read() -> None:
+    result = run_cli("review", CLEAN, VIOLATIONS, "--now", "tomorrow")
+
+    err = assert_one_line_error(result)
+    assert err == "deescalate: argument '--now': is not an ISO-8601 timestamp: 'tomorrow'\n"
+
+
+class Terminal(io.StringIO):
+    """Standard error as a terminal shows it."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_shown_on_a_terminal_and_cleared_at_the_end() -> None:
+    out, err = io.StringIO(), Terminal()
+
+    assert main(["review", str(CLEAN), str(CLEAN), str(CLEAN)], out, err) == 0
+
+    assert "\r\x1b[Kreviewing: 0 of 3 files done" in err.getvalue()
+    assert err.getvalue().endswith("\r\x1b[K")  # the line is left empty
+    assert "\x1b" not in out.getvalue() and "reviewing" not in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("argv", "err"),
+    [
+        pytest.param([str(CLEAN), str(CLEAN)], io.StringIO(), id="not-a-terminal"),
+        pytest.param([str(CLEAN), str(CLEAN), "--format", "json"], Terminal(), id="json"),
+        pytest.param([str(CLEAN)], Terminal(), id="one-file"),
+    ],
+)
+def test_progress_is_not_shown_off_a_terminal_in_json_or_for_one_file(argv: list[str], err: io.StringIO) -> None:
+    assert main(["review", *argv], io.StringIO(), err) == 0
+    assert err.getvalue() == ""
+
+
+def test_progress_is_not_shown_when_piped() -> None:
+    result = run_cli("review", CLEAN, CLEAN, CLEAN)
+
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+def test_the_package_imports_its_exports_when_first_used() -> None:
+    code = (
+        "import sys, deescalate\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('deescalate.'))\n"
+        "from deescalate import *\n"
+        "import deescalate._events as events\n"
+        "assert deescalate.Event is events.Event and 'Event' in vars(deescalate)\n"
+        "assert set(deescalate.__all__) <= set(dir(deescalate))\n"
+        "assert all(getattr(deescalate, name) is globals()[name] for name in deescalate.__all__)\n"
+        "try:\n"
+        "    deescalate.no_such_name\n"
+        "except AttributeError as error:\n"
+        "    assert 'no_such_name' in str(error)\n"
+        "print(loaded)\n"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=plain_env(), check=False
+    )
+
+    assert (result.returncode, result.stderr, result.stdout) == (0, "", "[]\n")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from deescalate.reference import refresh
+from tools.reference import refresh
 
 ROOT = Path(__file__).parent.parent
 PAGES = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
@@ -33,7 +33,7 @@ def blocks(page: Path) -> list[tuple[str, str]]:
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_generated_tables_are_current(page: Path) -> None:
     text = page.read_text(encoding="utf-8")
-    assert refresh(text) == text, f"run: python -m deescalate.reference docs  ({page.name} is stale)"
+    assert refresh(text) == text, f"run: python tools/reference.py docs  ({page.name} is stale)"
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)

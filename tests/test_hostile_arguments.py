@@ -111,6 +111,8 @@ def _cases() -> list[tuple[str, Callable[..., Any], dict[str, Any]]]:
         ("format_duration", d.format_duration, {"span": d.parse_duration("P1D")}),
         ("Parameter", d.Parameter, {"name": "refund_limit", "kind": "amount", "default": 30, "doc": ""}),
         ("Policy.declaring", lambda parameter: d.FACTS_FIRST.declaring(parameter), {"parameter": d.Parameter("x", kind="count", default=1)}),
+        ("json_schema", d.json_schema, {}),
+        ("event_schema", d.event_schema, {"type": "customer_vented"}),
         ("Params.durations", d.Params, {"progress_every": "PT1H", "follow_up_within": None, "escalate_within": "PT5M"}),
     ]
 

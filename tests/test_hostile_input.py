@@ -32,7 +32,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import deescalate.cli
+import deescalate.cli.review
 from build import DEFAULTS, ev, run
 from deescalate import (
     BUILTIN_RULES,
@@ -64,7 +64,7 @@ DEEP = 100_000
 MEGABYTE = 1_000_000
 #: The longest standard error line any bad input may give.
 SHORT = 300
-REPORT_KEYS = {"interaction_id", "policy", "mode", "stage", "violations", "warnings", "findings"}
+REPORT_KEYS = {"interaction_id", "policy", "mode", "stage", "violations", "warnings", "findings", "params"}
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -101,9 +101,14 @@ def assert_one_line(
     return err
 
 
+def defaults(kind: str) -> dict[str, Any]:
+    """Valid fields of an event of ``kind`` at ``AT`` (a callback promised for then)."""
+    return {**DEFAULTS[kind], "by": AT} if kind == "callback_promised" else dict(DEFAULTS[kind])
+
+
 def line_of(kind: str, **fields: Any) -> str:
     """One JSON line of an event of ``kind`` at ``AT``: valid defaults, overridden by ``fields``."""
-    values = {**DEFAULTS[kind], **fields}
+    values = {**defaults(kind), **fields}
     return json.dumps({"type": kind, "at": AT, **values})
 
 
@@ -234,7 +239,7 @@ def test_the_text_fields_are_all_there() -> None:
 def test_a_lone_surrogate_is_refused_in_every_text_field(kind: str, name: str, is_list: bool, bad: str) -> None:
     value: Any = ["fine", bad] if is_list else bad
     field = f"{name}[1]" if is_list else name
-    data = {"type": kind, "at": AT, **DEFAULTS[kind], name: value}
+    data = {"type": kind, "at": AT, **defaults(kind), name: value}
     text = json.dumps(data)  # ASCII JSON: the surrogate written as \ud800
 
     with pytest.raises(EventError) as error:
@@ -242,7 +247,7 @@ def test_a_lone_surrogate_is_refused_in_every_text_field(kind: str, name: str, i
     assert error.value.field == field and "lone surrogate" in error.value.reason
     str(error.value).encode("utf-8")  # the message escapes it
     with pytest.raises(EventError) as built:
-        EVENT_CLASSES[kind](**{**DEFAULTS[kind], "at": ev(kind).at, name: tuple(value) if is_list else value})
+        ev(kind, **{name: tuple(value) if is_list else value})
     assert built.value.field == field
     lines = [text] if kind == "interaction_opened" else [OPEN, text]
     with pytest.raises(EventError) as read:
@@ -673,7 +678,7 @@ def test_every_error_is_printed_as_one_line(monkeypatch: pytest.MonkeyPatch) -> 
     err = assert_one_line(cli("review", "no\nsuch\rfile.jsonl"))
     assert "cannot read no such file.jsonl" in err
 
-    monkeypatch.setattr(deescalate.cli, "review", fail)
+    monkeypatch.setattr(deescalate.cli.review, "review", fail)
     err = assert_one_line(cli("review", EXAMPLES[0]), limit=600)
     assert err.startswith("deescalate: first second third\\x1b[31m xxx")
 

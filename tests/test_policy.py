@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import sys
 import textwrap
+from datetime import timedelta
 
 import attrs
 import pytest
@@ -313,3 +312,10 @@ def test_loading_a_policy_by_module_and_attribute(tmp_path, monkeypatch) -> None
 def test_unknown_policies_are_policy_errors(spec: str) -> None:
     with pytest.raises(PolicyError):
         load_policy(spec)
+
+
+def test_a_policy_repr_is_short_its_name_rule_count_and_params() -> None:
+    text = repr(FACTS_FIRST)
+    assert text.startswith("<Policy 'facts-first': 22 rules; authority_limit=100, max_rejections=2")
+    assert "escalate_within=PT10M" in text and len(text) < 250
+    assert repr(FACTS_FIRST.without(*FACTS_FIRST.rule_ids[1:])).startswith("<Policy 'facts-first': 1 rule;")

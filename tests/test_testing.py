@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import pytest
@@ -17,6 +18,7 @@ from deescalate import (
     APOLOGIZE_FIRST,
     EVENT_CLASSES,
     FACTS_FIRST,
+    CallbackPromised,
     EventError,
     Mode,
     RemedyProposed,
@@ -24,6 +26,7 @@ from deescalate import (
     Stage,
     apply,
     open_interaction,
+    open_obligations,
 )
 from deescalate.assertions import assert_clean
 from deescalate.testing import InteractionMachine, events, interactions, openings, transcripts
@@ -50,6 +53,57 @@ def test_fixed_fields_take_a_value_or_a_strategy(event) -> None:
 @given(events())
 def test_events_without_a_type_are_any_type_but_the_opening(event) -> None:
     assert event.type in EVENT_CLASSES and event.type != "interaction_opened"
+
+
+@FAST
+@given(events("callback_promised"))
+def test_a_drawn_callback_is_due_no_earlier_than_it_is_promised(event) -> None:
+    assert isinstance(event, CallbackPromised) and event.at <= event.by <= event.at + timedelta(hours=3)
+
+
+DUE = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+
+
+@FAST
+@given(events("callback_promised", by=DUE))
+def test_a_callback_due_at_a_fixed_time_is_promised_before_it(event) -> None:
+    assert event.by == DUE and DUE - timedelta(hours=3) <= event.at <= DUE
+
+
+@FAST
+@given(events("callback_promised", at=DUE, by=st.just(DUE + timedelta(minutes=5))))
+def test_a_callback_promised_at_a_fixed_time_takes_a_fixed_due_time(event) -> None:
+    assert (event.at, event.by) == (DUE, DUE + timedelta(minutes=5))
+
+
+TIMING = {"keep-the-promise", "report-progress-on-time", "follow-up-on-time", "escalate-promptly"}
+
+
+def test_transcripts_meet_and_miss_every_kind_of_deadline() -> None:
+    """Within 300 examples each timing rule fires, and each kind of obligation is also met on time."""
+    policy = FACTS_FIRST
+    late: set[str] = set()
+    on_time: set[str] = set()
+    promised = 0
+
+    @settings(max_examples=300, derandomize=True, database=None, deadline=None)
+    @given(transcripts(policy))
+    def visit(transcript) -> None:
+        nonlocal promised
+        interaction = open_interaction(transcript[0], policy)
+        for event in transcript[1:]:
+            outcome = apply(interaction, event, policy)
+            rules = {f.rule for f in outcome.findings}
+            late.update(rules & TIMING)
+            for obligation in open_obligations(interaction, policy):
+                if event.type in obligation.met_by and obligation.rule not in rules:
+                    on_time.add(obligation.rule)
+            promised += event.type == "callback_promised"
+            interaction = outcome.interaction
+
+    visit()
+    assert late == TIMING and on_time == TIMING, (late, on_time)
+    assert promised >= 20
 
 
 def test_unknown_types_and_fields_are_refused_by_name() -> None:
@@ -251,6 +305,24 @@ def test_steered_runs_still_reach_the_last_stages_often() -> None:
     )
     share = {stage: sum(stage in seen for seen in reached) / len(reached) for stage in Stage}
     assert share[Stage.AGREED] >= 0.2 and share[Stage.FOLLOWED_UP] >= 0.15, share
+
+
+def test_a_running_machine_sometimes_waits_past_the_policy_s_durations() -> None:
+    waits: list[timedelta] = []
+
+    class Waiting(InteractionMachine):
+        @invariant()
+        def record(self) -> None:
+            if len(self.transcript) > 1:
+                waits.append(self.transcript[-1].at - self.transcript[-2].at)
+
+    run_state_machine_as_test(
+        Waiting, settings=settings(Waiting.TestCase.settings, max_examples=20, database=None, derandomize=True)
+    )
+    params = FACTS_FIRST.params
+    assert sum(wait <= timedelta(minutes=2) for wait in waits) > len(waits) / 2
+    assert any(wait > params.escalate_within for wait in waits)
+    assert any(wait > params.follow_up_within for wait in waits)
 
 
 def test_the_stateful_base_leaves_out_the_slow_explain_phase() -> None:

@@ -4,7 +4,10 @@ a search that runs out is inconclusive, never a failure."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
+from itertools import pairwise
 
+import attrs
 import pytest
 
 from build import ev, events, opened
@@ -13,6 +16,7 @@ from deescalate import (
     FACTS_FIRST,
     ArgumentTypeError,
     ArgumentValueError,
+    CallbackPromised,
     ConversationEnded,
     DeescalateError,
     EndReason,
@@ -27,12 +31,15 @@ from deescalate import (
 )
 from deescalate._table import TRANSITIONS
 from deescalate.verify import (
+    LATE,
+    START,
     Invariant,
     PropertyResult,
     Verdict,
     default_alphabet,
     default_key,
     default_opening,
+    late,
     state_key,
     verify,
 )
@@ -92,6 +99,17 @@ ABUSIVE = tuple(
 )
 
 
+#: The rules that judge time: a deadline met late.
+TIMING = ("keep-the-promise", "report-progress-on-time", "follow-up-on-time", "escalate-promptly")
+
+#: The default alphabet without time: no promised callback, nothing late. Proving a dead end
+#: explores everything that can follow it, which time multiplies; the tests of dead ends
+#: that are not about time explore without it, to stay fast.
+TIMELESS = tuple(
+    e for e in default_alphabet(FACTS_FIRST) if e.at < LATE and e.type != "callback_promised"
+)
+
+
 @pytest.fixture(scope="module")
 def facts_first_report():
     return verify(FACTS_FIRST)
@@ -99,12 +117,12 @@ def facts_first_report():
 
 @pytest.fixture(scope="module")
 def survey_report():
-    return verify(FACTS_FIRST.with_rules(survey_first), depth=5)
+    return verify(FACTS_FIRST.with_rules(survey_first), depth=5, alphabet=TIMELESS)
 
 
 @pytest.fixture(scope="module")
 def abuse_report():
-    return verify(FACTS_FIRST.with_rules(no_follow_up_after_abuse), depth=3)
+    return verify(FACTS_FIRST.with_rules(no_follow_up_after_abuse), depth=3, alphabet=TIMELESS)
 
 
 # -- the built-in policies -------------------------------------------------------------
@@ -240,7 +258,8 @@ def test_a_rule_that_can_never_fire_is_a_dead_rule_once_the_search_closes() -> N
     policy = FACTS_FIRST.with_rules(ceo_escalation)
     shallow = verify(policy).property("no-dead-rules")
     assert shallow.verdict is Verdict.INCONCLUSIVE and "ceo-escalation" in shallow.detail
-    report = verify(policy, depth=30)
+    # Without time in the alphabet the timing rules cannot fire either: leave them out too.
+    report = verify(policy.without(*TIMING), depth=30, alphabet=TIMELESS)
     assert report.closed and report.complete
     dead = report.property("no-dead-rules")
     assert dead.verdict is Verdict.FAILS and dead.counterexample is None
@@ -387,6 +406,171 @@ def test_the_default_alphabet_follows_the_policy_parameters() -> None:
     assert len({e.source for e in default_alphabet(generous) if e.type == "fact_recorded"}) == 3
 
 
+def test_the_default_alphabet_promises_a_callback_and_has_late_variants() -> None:
+    alphabet = default_alphabet(FACTS_FIRST)
+    promises = [e for e in alphabet if isinstance(e, CallbackPromised)]
+    assert len(promises) == 1 and promises[0].by > promises[0].at < LATE
+    assert sorted(e.type for e in alphabet if e.at >= LATE) == ["escalated", "follow_up_completed", "progress_reported"]
+    # each late variant is a marked copy of an on-time event of the alphabet
+    for event in alphabet:
+        if event.at >= LATE:
+            assert late(event) == event and attrs.evolve(event, at=START) in alphabet
+
+
+def fired_first(policy, rule_id, **options):
+    """The shortest explored transcript on which ``rule_id`` fires (as a warning, so it is applied).
+
+    A key that also remembers whether the rule fired keeps apart the interactions
+    it fired on; the invariant that it never fires then fails on the first of them.
+    """
+    equivalent = default_key(policy)
+
+    def fired(interaction):
+        return any(f.rule == rule_id for f in interaction.findings)
+
+    report = verify(
+        policy, key=lambda i: (equivalent(i), fired(i)), invariants=[Invariant(rule_id, lambda i: not fired(i))],
+        **options,
+    )
+    result = report.property(f"invariant:{rule_id}")
+    assert result.verdict is Verdict.FAILS, result.detail
+    return result.counterexample
+
+
+@pytest.mark.parametrize("policy", [FACTS_FIRST, APOLOGIZE_FIRST], ids=lambda p: p.name)
+@pytest.mark.parametrize("rule_id", TIMING)
+def test_every_timing_rule_fires_somewhere_in_exploration(policy, rule_id) -> None:
+    transcript = fired_first(policy, rule_id, depth=6, escape=0)
+    times = [e.at for e in transcript]
+    assert times == sorted(times) and all(t < LATE for t in times)
+    outcome = replayed(transcript, policy, Mode.ADVISORY)
+    last = len(transcript) - 1
+    assert rule_id in {item.finding.rule for item in outcome.findings if item.line.index == last}
+    assert outcome.violations == 0  # late, never wrong: a timing rule only warns
+    gap = transcript[-1].at - transcript[-2].at
+    if rule_id == "escalate-promptly":
+        assert [e.type for e in transcript[-2:]] == ["manager_requested", "escalated"]
+        assert gap > policy.params.escalate_within
+    elif rule_id == "report-progress-on-time":
+        assert transcript[-2].type == "remedy_accepted" and gap > policy.params.progress_every
+    elif rule_id == "follow-up-on-time":
+        assert transcript[-1].type == "follow_up_completed" and gap > policy.params.follow_up_within
+    else:  # a promise missed by a late event, then the customer hears from the agent again
+        promise = next(e for e in transcript if e.type == "callback_promised")
+        assert transcript[-1].contact and transcript[-1].at > promise.by
+
+
+def test_on_time_the_timing_rules_stay_quiet(facts_first_report) -> None:
+    for path in facts_first_report.paths:
+        outcome = replayed(path.events, FACTS_FIRST, Mode.ADVISORY)
+        assert not {item.finding.rule for item in outcome.findings} & set(TIMING), path.name
+
+
+def test_every_rule_fires_in_exploration_and_the_new_ones_need_their_events() -> None:
+    report = verify(FACTS_FIRST, depth=6, escape=0)
+    assert report.property("no-dead-rules").detail == "never fired within 6 events: hand-off-when-stuck; raise --depth"
+    without_promises = [e for e in default_alphabet(FACTS_FIRST) if e.type != "callback_promised"]
+    dead = verify(FACTS_FIRST, depth=6, escape=0, alphabet=without_promises).property("no-dead-rules")
+    assert dead.detail == "never fired within 6 events: hand-off-when-stuck, keep-the-promise; raise --depth"
+    on_time = [e for e in default_alphabet(FACTS_FIRST) if e.at < LATE]
+    dead = verify(FACTS_FIRST, depth=6, escape=0, alphabet=on_time).property("no-dead-rules")
+    assert dead.detail == (
+        "never fired within 6 events: hand-off-when-stuck, keep-the-promise, report-progress-on-time, "
+        "follow-up-on-time, escalate-promptly; raise --depth"
+    )
+
+
+def test_a_duration_turned_off_turns_its_rule_off_and_verification_expects_no_firing() -> None:
+    policy = FACTS_FIRST.with_params(progress_every=None, escalate_within=None)
+    report = verify(policy)
+    assert report.verdict is Verdict.HOLDS
+    assert report.property("no-dead-rules").detail == (
+        "every rule fires on some explored step but those the policy turns off: "
+        "report-progress-on-time (progress_every is None), escalate-promptly (escalate_within is None)"
+    )
+    # One with none of its durations still keeps its promises.
+    none = verify(FACTS_FIRST.with_params(progress_every=None, follow_up_within=None, escalate_within=None))
+    assert none.verdict is Verdict.HOLDS and "follow-up-on-time (follow_up_within is None)" in none.property(
+        "no-dead-rules"
+    ).detail
+    assert fired_first(FACTS_FIRST.with_params(escalate_within=None), "keep-the-promise", depth=4, escape=0)
+
+
+def test_the_default_key_reads_deadlines_as_open_or_passed_never_as_times() -> None:
+    start = opened().at
+
+    def promised(due_in, then=()):
+        interaction = open_interaction(opened(at=start))
+        script = [CallbackPromised(at=start, by=start + due_in), *then]
+        for event in script:
+            interaction = apply(interaction, event).interaction
+        return interaction
+
+    key = default_key(FACTS_FIRST)
+    soon, later = promised(timedelta(hours=1)), promised(timedelta(hours=3))
+    assert key(soon) == key(later)  # both open
+    assert state_key(soon) != state_key(later)  # due in an hour, or in three
+    waited = [ev("fact_recorded", at=start + timedelta(hours=2))]
+    assert key(promised(timedelta(hours=1), waited)) != key(promised(timedelta(hours=3), waited))  # passed, open
+    # The same story a day later is the same state, under either key.
+    a_day = timedelta(days=1)
+    shifted = open_interaction(opened(at=start + a_day))
+    shifted = apply(shifted, CallbackPromised(at=start + a_day, by=start + a_day + timedelta(hours=1))).interaction
+    assert state_key(shifted) == state_key(soon) and key(shifted) == key(soon)
+
+
+def test_the_explorer_keys_each_interaction_as_the_default_key_does() -> None:
+    # The explorer builds a child's key from its parent's (the sources and ids grow by one event).
+    from deescalate._explore import Graph
+
+    heard = attrs.evolve(ev("fact_recorded", source="courier"), event_id="d-1")
+    alphabet = [*default_alphabet(FACTS_FIRST), heard, attrs.evolve(ev("empathy_expressed"), event_id="d-2")]
+    graph = Graph(FACTS_FIRST, alphabet, default_opening(), default_key(FACTS_FIRST), 20_000)
+    level = [0]
+    for _ in range(5):
+        level = [found for node in level for found in graph.expand(node)]
+    key = default_key(FACTS_FIRST)
+    assert len(graph) > 1500
+    assert all(graph.keys[key(interaction)] == node for node, interaction in enumerate(graph.interactions))
+
+
+def test_a_user_alphabet_s_times_are_replaced_and_late_marks_what_comes_late() -> None:
+    # Events built at any time: the explorer stamps them itself, a minute apart.
+    alphabet = [ev("concerns_acknowledged"), ev("manager_requested"), ev("escalated", authority_limit=150)]
+    report = verify(FACTS_FIRST, depth=3, escape=0, alphabet=alphabet)
+    same = verify(FACTS_FIRST, depth=3, escape=0, alphabet=[attrs.evolve(e, at=START) for e in alphabet])
+    assert (report.states, [p.events for p in report.paths]) == (same.states, [p.events for p in same.paths])
+    for path in report.paths:
+        times = [e.at for e in path.events]
+        assert all(b - a == timedelta(minutes=1) for a, b in pairwise(times)), path.name
+    assert "escalate-promptly" in report.property("no-dead-rules").detail  # nothing comes late
+    delayed = verify(FACTS_FIRST, depth=3, escape=0, alphabet=[*alphabet, late(alphabet[2])])
+    assert "escalate-promptly" not in delayed.property("no-dead-rules").detail
+    # late or on time, an escalation leaves the same state: the late one only warns on the way
+    assert delayed.states == report.states
+
+
+def test_late_marks_events_and_refuses_anything_else() -> None:
+    promise = CallbackPromised(at=START, by=START + timedelta(hours=2))
+    marked = late(promise)
+    assert marked.at == LATE and marked.by == LATE + timedelta(hours=2)
+    with pytest.raises(ArgumentTypeError, match="argument 'event'"):
+        late("escalated")
+    with pytest.raises(ArgumentTypeError, match="other than interaction_opened"):
+        late(default_opening())
+
+
+def test_an_on_time_event_never_passes_an_open_deadline() -> None:
+    # A customer asks for a manager and the agent keeps expressing empathy, for longer
+    # than an escalation may take: on time, the events wait at the deadline rather than
+    # pass it. So even the key that reads exact times sees the space close.
+    alphabet = [ev("concerns_acknowledged"), ev("manager_requested"), ev("empathy_expressed"), ev("escalated")]
+    never = Invariant("escalated-on-time", lambda i: "escalate-promptly" not in {f.rule for f in i.findings})
+    report = verify(FACTS_FIRST, depth=20, escape=0, alphabet=alphabet, invariants=[never], key=state_key)
+    assert report.closed and report.deepest > 10  # more than ten one-minute steps after a request
+    assert report.property("invariant:escalated-on-time").detail == "holds on every interaction the policy allows"
+
+
 @pytest.mark.parametrize(
     ("arguments", "error", "message"),
     [
@@ -400,6 +584,11 @@ def test_the_default_alphabet_follows_the_policy_parameters() -> None:
         ({"alphabet": [opened()]}, ArgumentValueError, "other than interaction_opened"),
         ({"alphabet": ["customer_vented"]}, ArgumentTypeError, "argument 'alphabet': must hold events"),
         ({"alphabet": 3}, ArgumentTypeError, "argument 'alphabet'"),
+        (
+            {"alphabet": [CallbackPromised(at=START, by=START + timedelta(days=20_000))]},
+            ArgumentValueError,
+            "argument 'alphabet': a callback_promised may be due 10,000 days after it is made at most",
+        ),
         ({"invariants": [3]}, ArgumentTypeError, "argument 'invariants'"),
         ({"invariants": never_followed_up}, ArgumentTypeError, "argument 'invariants'"),
         ({"key": "state"}, ArgumentTypeError, "argument 'key'"),

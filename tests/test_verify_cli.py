@@ -14,20 +14,33 @@ from deescalate.cli import main
 from test_cli import run_cli
 
 DEFECTS = '''
-from deescalate import FACTS_FIRST, Stage, rule
+from deescalate import FACTS_FIRST, ConcernsAcknowledged, Escalated, ManagerRequested, Stage, rule
+from deescalate.verify import LATE, START, default_alphabet, late
 
 @rule("no-follow-up-after-abuse", severity="violation", on="follow_up_completed",
       message="the customer was abusive")
 def no_follow_up_after_abuse(interaction, event, params):
     return interaction.abuse_observed
 
-TRAP = FACTS_FIRST.with_rules(no_follow_up_after_abuse).named("trap")
+# Proving a dead end explores all that can follow it, which time multiplies: this one
+# leaves time out (the timing rules, and the alphabet's promises and late events).
+TIMING = ("keep-the-promise", "report-progress-on-time", "follow-up-on-time", "escalate-promptly")
+TRAP = FACTS_FIRST.without(*TIMING).with_rules(no_follow_up_after_abuse).named("trap")
 
 def never_followed_up(interaction):
     return interaction.stage is not Stage.FOLLOWED_UP
 
 NOT_A_FUNCTION = 3
 NOT_EVENTS = ["customer_vented"]
+
+TIMELESS = [e for e in default_alphabet(TRAP) if e.at < LATE and e.type != "callback_promised"]
+
+PROMPT = [
+    ConcernsAcknowledged(at=START, summary=("late delivery",), used_name=True),
+    ManagerRequested(at=START),
+    Escalated(at=START, to="supervisor"),
+]
+SLOW = [*PROMPT, late(PROMPT[-1])]
 '''
 
 
@@ -43,7 +56,10 @@ def trap(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     root = tmp_path_factory.mktemp("trap")
     (root / "defects.py").write_text(textwrap.dedent(DEFECTS), encoding="utf-8")
     paths = root / "out"
-    result = run_cli("verify", "--policy", "defects:TRAP", "--depth", "5", "--paths", paths, cwd=root)
+    result = run_cli(
+        "verify", "--policy", "defects:TRAP", "--alphabet", "defects:TIMELESS", "--depth", "5", "--paths", paths,
+        cwd=root,
+    )
     return {"root": root, "paths": paths, "result": result}
 
 
@@ -145,6 +161,32 @@ def test_a_sound_policy_with_too_small_a_search_exits_3_not_1(policy: str, optio
     assert "FAILS" not in text and "counterexample" not in text
     assert "  INCONCLUSIVE  " in text and "raise --" in text
     assert text.rstrip().splitlines()[-1].startswith("Nothing fails, but ")
+
+
+def test_an_alphabet_marks_what_comes_late(project: Path) -> None:
+    def dead_rules(alphabet: str) -> str:
+        result = run_cli("verify", "--depth", "3", "--alphabet", alphabet, "--format", "json", cwd=project)
+        report = json.loads(result.stdout)
+        return next(p["detail"] for p in report["properties"] if p["name"] == "no-dead-rules")
+
+    assert "escalate-promptly" in dead_rules("defects:PROMPT")  # every escalation on time
+    assert "escalate-promptly" not in dead_rules("defects:SLOW")  # one comes after the deadline
+
+
+def test_the_default_verification_covers_time() -> None:
+    out = io.StringIO()
+    assert main(["verify", "--format", "json"], out=out) == 0
+    report = json.loads(out.getvalue())
+    assert report["verdict"] == "holds" and report["states"] == 15954 and report["deepest"] == 12
+    assert report["properties"][2] == {
+        "name": "no-dead-rules",
+        "verdict": "holds",
+        "holds": True,
+        "counterexample": None,
+        "detail": "every rule fires on some explored step",
+        "refused_step": None,
+        "refused_by": [],
+    }
 
 
 def test_the_json_report_says_inconclusive(tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 
 import attrs
 
+from ._errors import ArgumentTypeError, ArgumentValueError, describe
 from ._events import (
     AbuseObserved,
     AbuseWarningGiven,
@@ -73,8 +74,22 @@ def stamped(event: Event, at: datetime) -> Event:
 
 
 def late(event: Event) -> Event:
-    """``event`` marked to be tried late in an alphabet: stamped :data:`LATE`."""
-    return stamped(event, LATE)
+    """``event`` marked to be tried late in an alphabet: stamped :data:`LATE`.
+
+    Verification tries it a minute after every deadline the interaction has open
+    has passed (where none is open, as it tries any other event). A promised
+    callback keeps its ``by`` as far after its ``at`` as it was.
+    """
+    if not isinstance(event, Event) or isinstance(event, InteractionOpened):
+        raise ArgumentTypeError(
+            "event", f"must be an event other than interaction_opened, got {describe(event)}"
+        )
+    try:
+        return stamped(event, LATE)
+    except OverflowError:
+        raise ArgumentValueError(
+            "event", "its callback is due too long after it is promised to be tried late"
+        ) from None
 
 
 def is_late(event: Event) -> bool:

@@ -34,7 +34,7 @@ from ._alphabet import START, is_late, stamped
 from ._apply import Mode, Status, open_interaction, step
 from ._builtin_rules import INVALID_TRANSITION
 from ._errors import ArgumentValueError
-from ._events import Event, InteractionOpened
+from ._events import Event, FactRecorded, InteractionOpened
 from ._interaction import Interaction
 from ._machine import ROUTES
 from ._policy import Policy
@@ -77,17 +77,16 @@ def state_key(interaction: Interaction) -> Hashable:
 
 #: The due time of each deadline an interaction has: a callback, a progress report, a
 #: follow-up, an escalation; None where it has none (or the policy turns it off).
-Dues = Callable[[Interaction], tuple[datetime | None, datetime | None, datetime | None, datetime | None]]
+Dues = tuple[datetime | None, datetime | None, datetime | None, datetime | None]
 
 
-def deadlines(params: Params) -> Dues:
+def deadlines(params: Params) -> Callable[[Interaction], Dues]:
     """A function giving the due time of each deadline of an interaction under ``params``."""
     every, within, promptly = params.progress_every, params.follow_up_within, params.escalate_within
 
-    def dues(
-        interaction: Interaction,
-    ) -> tuple[datetime | None, datetime | None, datetime | None, datetime | None]:
-        since, accepted, asked = interaction.progress_since, interaction.accepted_at, interaction.manager_requested_at
+    def dues(interaction: Interaction) -> Dues:
+        since, accepted = interaction.progress_since, interaction.accepted_at
+        asked = interaction.manager_requested_at
         return (
             interaction.callback_due,
             None if since is None or every is None else since + every,
@@ -116,35 +115,72 @@ def default_key(policy: Policy) -> Key:
     last event), which is all the timing rules ask of it when events come as the
     explorer stamps them (see :mod:`deescalate.verify`).
     """
-    params = policy.params
-    rejections, warnings = params.max_rejections, params.warnings_before_ending
-    every, within, promptly = params.progress_every, params.follow_up_within, params.escalate_within
-    absent = (None, None, None, None)
+    return _DefaultKey(policy)
 
-    def capped_state_key(interaction: Interaction) -> Hashable:
+
+class _DefaultKey:
+    """:func:`default_key`'s function, which can also take the sets it reads from a parent's key.
+
+    Reading the fact sources and the ``event_id`` values off the history costs a
+    scan of it for every step explored; the explorer knows them from the key of the
+    interaction it stepped from, plus the one event (see :meth:`after`).
+    """
+
+    __slots__ = ("every", "promptly", "rejections", "warnings", "within")
+
+    def __init__(self, policy: Policy) -> None:
+        params = policy.params
+        self.rejections, self.warnings = params.max_rejections, params.warnings_before_ending
+        self.every, self.within, self.promptly = (
+            params.progress_every,
+            params.follow_up_within,
+            params.escalate_within,
+        )
+
+    def __call__(self, interaction: Interaction) -> Hashable:
         history = interaction.history
-        due, accepted, asked = interaction.callback_due, interaction.accepted_at, interaction.manager_requested_at
+        return self.of(interaction, frozenset(history.sources()), history.event_ids())
+
+    def after(self, key: tuple[Hashable, ...], event: Event, interaction: Interaction) -> Hashable:
+        """The key of ``interaction``, which applying ``event`` made of an interaction keyed ``key``."""
+        sources: frozenset[str] = key[-2]  # type: ignore[assignment]
+        ids: frozenset[str] = key[-1]  # type: ignore[assignment]
+        if type(event) is FactRecorded and event.source not in sources:
+            sources = sources | {event.source}
+        if event.event_id is not None:
+            ids = ids | {event.event_id}
+        return self.of(interaction, sources, ids)
+
+    def of(
+        self, interaction: Interaction, sources: frozenset[str], ids: frozenset[str]
+    ) -> tuple[Hashable, ...]:
+        """The key of ``interaction``, given the fact sources it heard and the ids it applied."""
+        due, accepted = interaction.callback_due, interaction.accepted_at
+        asked = interaction.manager_requested_at
         if due is None and accepted is None and asked is None:
-            passed: tuple[bool | None, ...] = absent  # the usual case: no deadline at all
+            passed: tuple[bool | None, ...] = _ABSENT  # the usual case: no deadline at all
         else:  # as deadlines() gives them, written out: this runs for every step explored
-            last = history.last.at
-            since = interaction.progress_since
+            last = interaction.history.last.at
+            since, every = interaction.progress_since, self.every
+            within, promptly = self.within, self.promptly
             passed = (
                 None if due is None else due < last,
                 None if since is None or every is None else since + every < last,
                 None if accepted is None or within is None else accepted + within < last,
                 None if asked is None or promptly is None else asked + promptly < last,
             )
+        rejections, warnings = self.rejections, self.warnings
         return (
             _read_uncounted(interaction),
             rejections if interaction.rejections > rejections else interaction.rejections,
             warnings if interaction.abuse_warnings > warnings else interaction.abuse_warnings,
             passed,
-            frozenset(history.sources()),
-            history.event_ids(),
+            sources,
+            ids,
         )
 
-    return capped_state_key
+
+_ABSENT: tuple[bool | None, ...] = (None, None, None, None)
 
 
 #: How long after the last event an on-time event comes (unless a deadline is sooner),
@@ -180,8 +216,9 @@ class Graph:
         self.late = tuple(is_late(e) for e in self.alphabet)
         # A late letter with an on-time twin is skipped where no deadline is open: it
         # would be the very same event.
-        on_time = {stamped(e, START) for e, late in zip(self.alphabet, self.late, strict=True) if not late}
-        self._twin = tuple(late and stamped(e, START) in on_time for e, late in zip(self.alphabet, self.late, strict=True))
+        letters = list(zip(self.alphabet, self.late, strict=True))
+        on_time = {stamped(e, START) for e, late in letters if not late}
+        self._twin = tuple(late and stamped(e, START) in on_time for e, late in letters)
         self._dues = deadlines(policy.params)
         #: The alphabet's events stamped at each time used so far, filled in as needed.
         self._stamped: dict[datetime, list[Event | None]] = {}
@@ -192,6 +229,9 @@ class Graph:
             for stage in Stage
         }
         self.keys: dict[Hashable, int] = {}
+        #: Each node's key, when it is the default one (see _DefaultKey.after).
+        self._fast = key if isinstance(key, _DefaultKey) else None
+        self._key_of: list[tuple[Hashable, ...]] = []
         self.interactions: list[Interaction] = []
         self.parent: list[int] = []
         self.letter: list[int] = []
@@ -212,7 +252,8 @@ class Graph:
         self.taken: set[Transition] = set()
         #: True once a node could not be added because of ``max_states``.
         self.truncated = False
-        self._add(open_interaction(opening, policy), -1, -1, 0)
+        first = open_interaction(opening, policy)
+        self._add(first, key(first), -1, -1, 0)
 
     def __len__(self) -> int:
         return len(self.interactions)
@@ -256,9 +297,11 @@ class Graph:
             event = row[letter] = stamped(self.alphabet[letter], at)
         return event
 
-    def _add(self, interaction: Interaction, parent: int, letter: int, depth: int) -> int:
+    def _add(self, interaction: Interaction, key: Hashable, parent: int, letter: int, depth: int) -> int:
         node = len(self.interactions)
-        self.keys[self.key(interaction)] = node
+        self.keys[key] = node
+        if self._fast is not None:
+            self._key_of.append(key)  # type: ignore[arg-type]  # a _DefaultKey's: a tuple
         self.interactions.append(interaction)
         self.parent.append(parent)
         self.letter.append(letter)
@@ -283,6 +326,8 @@ class Graph:
         soon, late = self.times(interaction)
         on_time = self._row(soon)
         delayed = on_time if late is None else self._row(late)
+        fast = self._fast
+        parent_key = self._key_of[node] if fast is not None else ()
         edges: list[tuple[int, int]] = []
         new: list[int] = []
         dropped = False
@@ -306,13 +351,13 @@ class Graph:
                 fired.update(f.rule for f in findings)
                 noisy |= 1 << letter
             taken.add((stage, event.type))
-            k = key(after)
+            k = key(after) if fast is None else fast.after(parent_key, event, after)
             target = keys.get(k)
             if target is None:
                 if len(self.interactions) >= self.max_states:
                     self.truncated = dropped = True
                     continue
-                target = self._add(after, node, letter, depth + 1)
+                target = self._add(after, k, node, letter, depth + 1)
                 new.append(target)
             edges.append((letter, target))
             if target != node:

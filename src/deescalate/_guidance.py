@@ -50,7 +50,7 @@ from ._events import (
 )
 from ._findings import Severity
 from ._interaction import Interaction
-from ._obligations import Obligation, ObligationKind, checked_now, open_obligations
+from ._obligations import Obligation, ObligationKind, OpenObligation, checked_now, open_obligations
 from ._policy import Policy
 from ._stages import Stage
 
@@ -116,25 +116,6 @@ class Recommendation:
         if self.variant is not None:
             data["scope" if self.action == "apology_offered" else "end_reason"] = self.variant
         return data
-
-
-@attrs.frozen
-class OpenObligation:
-    """An open obligation as seen at the guidance's ``now``."""
-
-    obligation: Obligation
-    #: True when its deadline passed before now.
-    overdue: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        """As JSON: ``kind``, ``opened``, ``due`` and ``overdue``."""
-        item = self.obligation
-        return {
-            "kind": item.kind.value,
-            "opened": item.opened_at.isoformat(),
-            "due": item.due.isoformat(),
-            "overdue": self.overdue,
-        }
 
 
 @attrs.frozen

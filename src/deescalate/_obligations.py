@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 import attrs
 
@@ -88,6 +89,25 @@ class Obligation:
     def overdue(self, now: datetime) -> bool:
         """True when its deadline passed before ``now``: met now, it is met late."""
         return self.due < checked_now(now)
+
+
+@attrs.frozen
+class OpenObligation:
+    """An open obligation as seen at the guidance's ``now``."""
+
+    obligation: Obligation
+    #: True when its deadline passed before now.
+    overdue: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON: ``kind``, ``opened``, ``due`` and ``overdue``."""
+        item = self.obligation
+        return {
+            "kind": item.kind.value,
+            "opened": item.opened_at.isoformat(),
+            "due": item.due.isoformat(),
+            "overdue": self.overdue,
+        }
 
 
 def checked_now(now: object, argument: str = "now") -> datetime:

@@ -51,7 +51,7 @@ def _rule_id(value: object) -> str:
     return value
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Policy:
     """A named, immutable set of rules and parameters that judges events."""
 
@@ -83,6 +83,13 @@ class Policy:
             for event_type in item.on:
                 by_event.setdefault(event_type, []).append(item)
         object.__setattr__(self, "_by_event", {k: tuple(v) for k, v in by_event.items()})
+
+    def __repr__(self) -> str:
+        # Short: a policy shows up in signatures, help() and test output, where its
+        # rules' whole text would flood everything. ``rule_ids`` and ``rule()`` show more.
+        params = ", ".join(f"{name}={value}" for name, value in self.params.to_json().items())
+        count = len(self.rules)
+        return f"<Policy {self.name!r}: {count} rule{'' if count == 1 else 's'}; {params}>"
 
     # -- reading --------------------------------------------------------------
 

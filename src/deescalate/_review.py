@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -18,11 +18,12 @@ from ._apply import Mode, Status, checked_mode, checked_policy, open_interaction
 from ._errors import ArgumentTypeError, ArgumentValueError, EventError, RuleError, describe
 from ._events import InteractionOpened
 from ._findings import Finding, Severity
-from ._guidance import OpenObligation
 from ._interaction import Interaction
-from ._obligations import checked_now, open_obligations
 from ._policy import FACTS_FIRST, Policy
 from .transcript import Line
+
+if TYPE_CHECKING:  # imported when asked for: a review without --now never needs them
+    from ._obligations import OpenObligation
 
 
 @attrs.frozen
@@ -75,6 +76,8 @@ class Review:
         passed before ``now``). ``now`` is the caller's time, a timezone-aware
         datetime no earlier than :attr:`last_at`: nothing here reads a clock.
         """
+        from ._obligations import OpenObligation, checked_now, open_obligations
+
         now = checked_now(now)
         if now < self.last_at:
             raise ArgumentValueError(

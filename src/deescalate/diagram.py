@@ -37,7 +37,7 @@ def render_diagram(
             import graphviz  # noqa: F401
         except ImportError:
             raise DeescalateError(
-                "DOT output needs the graphviz package: pip install 'deescalate[dot]'"
+                "DOT output needs the graphviz package: pip install 'deescalate-fsm[dot]'"
             ) from None
     from transitions.extensions import GraphMachine
 

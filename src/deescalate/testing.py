@@ -1,14 +1,17 @@
 """Hypothesis strategies and a stateful test base for workflows and policies.
 
 The only module of deescalate that imports hypothesis (install it with
-``pip install 'deescalate[testing]'``); the core never does.
+``pip install 'deescalate-fsm[testing]'``); the core never does.
 
 * :func:`events` draws valid events of any or a given type, with chosen fields fixed.
 * :func:`transcripts` draws whole transcripts (``interaction_opened`` first) that
   reach every stage often: uniformly random events almost never get past
   ``acknowledged``, so each step prefers the events the stage graph allows at the
   interaction's current stage, and among those the ones that move it forward.
-  ``violations=False`` keeps them free of violations under a policy.
+  ``violations=False`` keeps them free of violations under a policy. Events mostly
+  follow each other within minutes, and now and then after a wait close to a
+  deadline the interaction has open (just within it or just beyond), so deadlines
+  are both met and missed.
 * :func:`interactions` draws interactions at a chosen stage.
 * :class:`InteractionMachine` is a :class:`~hypothesis.stateful.RuleBasedStateMachine`
   that drives a live interaction under a policy with steered events; subclass it
@@ -30,15 +33,15 @@ try:
     from hypothesis import Phase, reject, settings
 except ImportError as missing:  # pragma: no cover - depends on the environment
     raise ImportError(
-        "deescalate.testing needs Hypothesis: pip install 'deescalate[testing]'"
+        "deescalate.testing needs Hypothesis: pip install 'deescalate-fsm[testing]'"
     ) from missing
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from ._apply import Mode, Outcome, Status, apply, open_interaction, replay
 from ._errors import EventError
-from ._events import EVENT_CLASSES, ApologyScope, EndReason, Event, Fault, InteractionOpened
-from ._explore import state_key
+from ._events import EVENT_CLASSES, ApologyScope, CallbackPromised, EndReason, Event, Fault, InteractionOpened
+from ._explore import deadlines, default_key
 from ._interaction import Interaction
 from ._machine import ROUTES
 from ._policy import FACTS_FIRST, Policy
@@ -47,6 +50,7 @@ from .assertions import assert_clean, assert_ends_at, assert_fires
 
 __all__ = [
     "FIELDS",
+    "PROMISE_DELAYS",
     "START",
     "InteractionMachine",
     "assert_clean",
@@ -72,8 +76,11 @@ _amounts = st.one_of(
 )
 _offsets = st.integers(min_value=-14 * 60, max_value=14 * 60).map(lambda m: timezone(timedelta(minutes=m)))
 _event_ids = st.none() | st.uuids().map(str)
+#: How long after it is made a drawn callback promise is due (its ``by`` after its ``at``).
+PROMISE_DELAYS: st.SearchStrategy[timedelta] = st.integers(0, 3 * 3600).map(lambda s: timedelta(seconds=s))
 
-#: A strategy for every field of every event type (``at`` and ``event_id`` apart).
+#: A strategy for every field of every event type (``at``, ``event_id`` and
+#: ``callback_promised``'s ``by``, drawn :data:`PROMISE_DELAYS` after ``at``, apart).
 FIELDS: Mapping[str, Mapping[str, st.SearchStrategy[Any]]] = {
     "interaction_opened": {
         "interaction_id": _texts,
@@ -94,6 +101,7 @@ FIELDS: Mapping[str, Mapping[str, st.SearchStrategy[Any]]] = {
     "remedy_rejected": {"counter_request": st.none() | _texts},
     "remedy_accepted": {"restated": st.booleans(), "confirmation_sent": st.booleans()},
     "progress_reported": {"detail": _texts},
+    "callback_promised": {"detail": st.none() | _texts},
     "follow_up_completed": {"resolved": st.booleans(), "prevention": st.sampled_from(["", "checklist"])},
     "manager_requested": {},
     "escalated": {"to": st.sampled_from(["supervisor", "manager"]), "authority_limit": st.none() | _amounts},
@@ -154,7 +162,9 @@ def events(type: str | None = None, **fixed: Any) -> st.SearchStrategy[Event]:
 
     Keyword arguments fix fields, to a value or to a strategy:
     ``events("remedy_proposed", value=st.integers(101, 500))``. ``at`` defaults to
-    any time with a UTC offset, ``event_id`` to none or a fresh uuid.
+    any time with a UTC offset, ``event_id`` to none or a fresh uuid. A
+    ``callback_promised`` is due :data:`PROMISE_DELAYS` after ``at`` unless ``by``
+    is fixed (then ``at`` comes that long before ``by``, unless fixed too).
     """
     if type is None:
         return st.one_of([events(kind, **fixed) for kind in _ALL_TYPES])
@@ -170,13 +180,93 @@ def events(type: str | None = None, **fixed: Any) -> st.SearchStrategy[Event]:
         **FIELDS[type],
         **{name: _strategy(value) for name, value in fixed.items()},
     }
+    if type == CallbackPromised.type:
+        if "by" not in fixed:
+            fields["by"] = PROMISE_DELAYS
+            return st.fixed_dictionaries(fields).map(_promised_after)
+        if "at" not in fixed:
+            fields["at"] = st.tuples(PROMISE_DELAYS, _offsets)
+            return st.fixed_dictionaries(fields).map(_promised_before)
     return st.fixed_dictionaries(fields).map(lambda values: EVENT_CLASSES[type](**values))
+
+
+def _shifted(moment: datetime, span: timedelta) -> datetime:
+    """``moment + span``, or ``moment`` itself where that would leave the calendar."""
+    try:
+        return moment + span
+    except OverflowError:
+        return moment
+
+
+def _promised_after(values: dict[str, Any]) -> Event:
+    """A callback promise from drawn fields, ``by`` drawn as a delay after ``at``."""
+    return CallbackPromised(**{**values, "by": _shifted(values["at"], values["by"])})
+
+
+def _promised_before(values: dict[str, Any]) -> Event:
+    """A callback promise from drawn fields, ``at`` drawn as a delay before the fixed ``by``."""
+    delay, offset = values["at"]
+    by: datetime = values["by"]
+    if not isinstance(by, datetime) or by.utcoffset() is None:
+        return CallbackPromised(**values)  # refused, naming the field
+    return CallbackPromised(**{**values, "at": _shifted(by, -delay).astimezone(offset)})
 
 
 def _draw_event(draw: Draw, kind: str, at: datetime) -> Event:
     """A valid event of type ``kind`` at ``at``: the steered strategies' inner loop, kept cheap."""
     fields = {name: draw(strategy) for name, strategy in FIELDS[kind].items()}
+    if kind == "callback_promised":
+        fields["by"] = _shifted(at, draw(PROMISE_DELAYS))
     return EVENT_CLASSES[kind](at=at, event_id=draw(_event_ids), **fields)
+
+
+#: A time step's one choice: up to two minutes, in seconds, as such; then 40 values for a wait
+#: close to a span (a duration, or the time left to a deadline), half within, half beyond it.
+_GAPS = st.integers(0, 160)
+_ORDINARY = 120
+_NEAR = 20
+
+
+def _spans(policy: Policy) -> tuple[timedelta, ...]:
+    """The policy's durations: the spans a running machine's time steps come close to."""
+    params = policy.params
+    spans = (params.escalate_within, params.progress_every, params.follow_up_within)
+    return tuple(span for span in spans if span is not None)
+
+
+def _gap(draw: Draw, spans: tuple[timedelta, ...] | list[timedelta]) -> timedelta:
+    """How long after the event before the next one comes, from one choice that shrinks to no gap.
+
+    Mostly up to two minutes; one step in four comes close to one of ``spans``
+    (the time left to a deadline, or a policy's duration), half of those up to
+    three minutes within it and half up to three minutes beyond, so deadlines are
+    met and missed.
+    """
+    value: int = draw(_GAPS)
+    if value <= _ORDINARY or not spans:
+        return timedelta(seconds=value if value <= _ORDINARY else value - _ORDINARY)
+    beyond, rest = divmod(value - _ORDINARY - 1, _NEAR)
+    margin = timedelta(seconds=10 * rest)
+    if not beyond:
+        return max(spans[rest % len(spans)] - margin, timedelta(0))
+    # Half the waits beyond a span wait beyond the longest: past every deadline then.
+    span = max(spans) if rest % 2 == 0 else spans[rest // 2 % len(spans)]
+    return span + margin + timedelta(seconds=1)
+
+
+class _Clock:
+    """The time of a steered transcript's next event: gaps that meet and miss its deadlines."""
+
+    def __init__(self, policy: Policy, start: datetime) -> None:
+        self.dues = deadlines(policy.params)
+        self.moment = start
+
+    def tick(self, draw: Draw, interaction: Interaction) -> datetime:
+        """Move on by a gap, close now and then to the time left to one of ``interaction``'s deadlines."""
+        moment = self.moment
+        left = [due - moment for due in self.dues(interaction) if due is not None and due >= moment]
+        self.moment = _shifted(moment, _gap(draw, left))
+        return self.moment
 
 
 def openings(**fixed: Any) -> st.SearchStrategy[InteractionOpened]:
@@ -202,6 +292,7 @@ class _Steering:
         self.policy = policy
         self.mode = mode
         self.blocked = False
+        self.key = default_key(policy)
 
     def next_type(
         self, draw: Draw, stage: Stage, avoid: frozenset[str] = frozenset()
@@ -244,7 +335,7 @@ class _Steering:
         """Note what became of the last event: blocked until something changes the interaction."""
         if outcome.status is Status.REFUSED:
             self.blocked = True
-        elif outcome.applied and state_key(outcome.interaction) != state_key(before):
+        elif outcome.applied and self.key(outcome.interaction) != self.key(before):
             self.blocked = False
 
     def step(self, draw: Draw, interaction: Interaction, kind: str, at: datetime) -> tuple[Event, Outcome]:
@@ -275,12 +366,12 @@ def transcripts(
     first = draw(opening if opening is not None else openings(at=START))
     interaction = open_interaction(first, policy)
     mode = Mode.ADVISORY if violations else Mode.STRICT
-    moment = first.at
+    clock = _Clock(policy, first.at)
     out: list[Event] = [first]
     delivered: list[str] = []
     steering = _Steering(policy, mode)
     for _ in range(draw(st.integers(0, max_events))):
-        moment += timedelta(seconds=draw(st.integers(0, 600)))
+        moment = clock.tick(draw, interaction)
         kind = steering.next_type(draw, interaction.stage)
         if violations and delivered and draw(st.integers(0, 9)) == 0:  # a webhook delivers twice
             event = attrs.evolve(_draw_event(draw, kind, moment), event_id=draw(st.sampled_from(delivered)))
@@ -315,7 +406,7 @@ def interactions(
     mode = Mode.ADVISORY if violations else Mode.STRICT
     first = draw(openings(at=START))
     interaction = open_interaction(first, policy)
-    moment = first.at
+    clock = _Clock(policy, first.at)
     steering = _Steering(policy, mode)
     avoid = _AVOID[target]
     for _ in range(max_events):
@@ -332,7 +423,7 @@ def interactions(
             kind = steering.next_type(draw, here, avoid)
         else:  # past the target: a customer venting again is the way back
             kind = draw(st.sampled_from(["customer_vented", *(k for k in _STAY[here] if k not in avoid)]))
-        moment += timedelta(seconds=draw(st.integers(0, 600)))
+        moment = clock.tick(draw, interaction)
         interaction = steering.step(draw, interaction, kind, moment)[1].interaction
     if interaction.stage is not target:
         reject()
@@ -344,7 +435,6 @@ _TYPE_INDEX = {kind: n for n, kind in enumerate(_ALL_TYPES)}
 # The choices of a machine step, built once (building a strategy costs more than drawing from it).
 _ROLLS = st.integers(0, 9)
 _PICKS = st.integers(0, 119)  # 120: a multiple of every pool size up to 6, near enough even for the rest
-_SECONDS = st.integers(0, 600)
 _ANY_INDEX = st.integers(0, len(_ALL_TYPES))
 _AGAIN = st.integers(0, 1)
 _RUNNER = st.runner()
@@ -383,8 +473,9 @@ def _delivery(draw: st.DrawFn) -> Event | None:
 def _event(draw: st.DrawFn, chosen: int | None) -> Event | None:
     """A step's event of type ``_ALL_TYPES[chosen]`` (``chosen`` None: unsteered).
 
-    It draws the type's index in :data:`_ALL_TYPES` plus one, the time step and up
-    to three attempts at the fields, each but the last followed by whether to try
+    It draws the type's index in :data:`_ALL_TYPES` plus one, the time step (see
+    :func:`_gap`: it comes close to the policy's durations, never reading the
+    state) and up to three attempts at the fields, each but the last followed by whether to try
     again. When steered, the index and each try-again are choices with one
     permitted value, what the steering chose (a redraw when strict mode would
     refuse the fields), so the choices hold the event; unsteered, the same choices
@@ -398,7 +489,7 @@ def _event(draw: st.DrawFn, chosen: int | None) -> Event | None:
     if index == 0:
         return None
     kind = _ALL_TYPES[index - 1]
-    at = machine.moment + timedelta(seconds=draw(_SECONDS))
+    at = _shifted(machine.moment, _gap(draw, machine.spans))
     event = _draw_event(draw, kind, at)
     for _ in range(_ATTEMPTS - 1):
         if steered:
@@ -478,6 +569,7 @@ class InteractionMachine(RuleBasedStateMachine):
         self.outcome: Outcome | None = None
         self.moment = START
         self.steering = _Steering(self.policy, self.mode)
+        self.spans = _spans(self.policy)
         # What the printout of the step running shows: its event's argument, the event, a mark.
         self._shown: tuple[str, Event, str] | None = None
 

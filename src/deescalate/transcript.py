@@ -114,7 +114,9 @@ def _lines(
                 "type", f"the first event must be interaction_opened, not {event.type}", number
             )
         if index > 0 and opening:
-            raise EventError("type", "interaction_opened may only be the first event", number)
+            raise EventError(
+                "type", "interaction_opened can only be the first event of an interaction", number
+            )
         at = event.at
         if previous is not None and at < previous:
             raise EventError("at", f"{at.isoformat()} is earlier than the previous event's", number)

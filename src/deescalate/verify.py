@@ -17,7 +17,8 @@ checks:
 ``every-stage-reachable``
     Every stage is reached within ``depth`` events.
 ``no-dead-rules``
-    Every rule of the policy fires on some explored step within ``depth`` events.
+    Every rule of the policy fires on some explored step within ``depth`` events
+    (a built-in timing rule whose duration the policy turns off is not expected to).
 ``invariant:<name>``
     Each user invariant (a function of an interaction) holds on every interaction
     found within ``depth`` events.
@@ -30,9 +31,18 @@ depth, of ``escape``, of ``max_states``) before it can tell, the verdict is
 ``inconclusive`` and says which limit to raise: an unfinished search is never
 reported as a failure.
 
+Time is relative: each event comes *on time*, a minute after the one before but
+never past a deadline the interaction has open (a promised callback, a progress
+report or follow-up due, a request for a manager), or, for an alphabet event
+marked with :func:`late`, a minute after every open deadline has passed. The
+default alphabet promises a callback and has late progress reports, follow-ups
+and escalations, so every timing rule can fire; the timestamps of your own
+alphabet's events are replaced this way too.
+
 Interactions that every rule sees alike are explored once (see
 :func:`default_key`), which keeps the search small, and finite: the counters are
-capped where the policy stops reading them. The report also carries *test
+capped where the policy stops reading them, and each deadline is read as open or
+passed, never as a time. The report also carries *test
 paths* for integrations: the shortest transcript to each stage, and a few
 transcripts that together take every transition of the stage graph that the
 policy allows.
@@ -50,12 +60,13 @@ from typing import Any
 
 import attrs
 
-from ._alphabet import default_alphabet, default_opening
+from ._alphabet import LATE, START, default_alphabet, default_opening, late
 from ._apply import Mode, Status, open_interaction, step
 from ._builtin_rules import escalate_promptly, follow_up_on_time, report_progress_on_time
 from ._codec import event_to_dict
+from ._durations import MAX_DURATION
 from ._errors import ArgumentTypeError, ArgumentValueError, describe
-from ._events import Event, InteractionOpened
+from ._events import CallbackPromised, Event, InteractionOpened
 from ._explore import Graph, Key, Transition, default_key, state_key
 from ._findings import Finding
 from ._interaction import Interaction
@@ -65,6 +76,8 @@ from ._policy import FACTS_FIRST, Policy
 from ._stages import Stage
 
 __all__ = [
+    "LATE",
+    "START",
     "Invariant",
     "Progress",
     "PropertyResult",
@@ -74,6 +87,7 @@ __all__ = [
     "default_alphabet",
     "default_key",
     "default_opening",
+    "late",
     "state_key",
     "verify",
 ]
@@ -277,6 +291,10 @@ def _alphabet(policy: Policy, alphabet: Iterable[Event] | None) -> tuple[Event, 
             raise ArgumentTypeError("alphabet", f"must hold events, got {describe(event)}")
         if isinstance(event, InteractionOpened):
             raise ArgumentValueError("alphabet", "must hold events other than interaction_opened")
+        if isinstance(event, CallbackPromised) and event.by - event.at > MAX_DURATION:
+            most = f"{MAX_DURATION.days:,} days"  # the longest deadline a policy takes
+            reason = f"a callback_promised may be due {most} after it is made at most"
+            raise ArgumentValueError("alphabet", reason)
     if not letters:
         raise ArgumentValueError("alphabet", "is empty: there is nothing to explore")
     return letters
@@ -304,8 +322,9 @@ def verify(
 ) -> Report:
     """Explore every interaction ``policy`` allows up to ``depth`` events; give each property a verdict.
 
-    ``alphabet`` replaces :func:`default_alphabet`; ``opening`` the standard
-    ``interaction_opened``; ``key`` the equivalence of :func:`default_key`.
+    ``alphabet`` replaces :func:`default_alphabet` (its events' times are replaced:
+    each comes on time, or late if marked with :func:`late`); ``opening`` the
+    standard ``interaction_opened``; ``key`` the equivalence of :func:`default_key`.
     Interactions with no way to ``followed_up`` yet are explored further until
     settled, ``escape`` events past the depth at most (None: no limit). At most
     ``max_states`` distinct interactions are kept, so memory stays bounded; what

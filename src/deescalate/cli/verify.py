@@ -15,16 +15,18 @@ import json
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, TextIO
+from typing import IO, TYPE_CHECKING, TextIO
 
-from ._codec import dump_event
-from ._errors import DeescalateError
-from ._events import Event
-from ._loading import load_attribute, load_policy
-from ._terminal import Styles, plural
+from .._codec import dump_event
+from .._errors import DeescalateError
+from .._events import Event
+from .._loading import load_attribute, load_policy
+from ._shared import Styles, plural
 
 if TYPE_CHECKING:  # the exploration is imported when the command runs, not at start-up
-    from .verify import Invariant, Report
+    from ..verify import Invariant, Report
+
+__all__ = ["EXIT", "configure", "format_text", "run"]
 
 #: The exit status for each verdict of the whole report (2 is for bad arguments).
 EXIT = {"holds": 0, "fails": 1, "inconclusive": 3}
@@ -47,62 +49,69 @@ def _at_least(least: int) -> Callable[[str], int]:
     return parse
 
 
-def add_parser(commands: Any) -> None:
-    """Add the ``verify`` subcommand to the ``deescalate`` parser's subcommands."""
-    ver = commands.add_parser(
-        "verify",
-        help="explore every interaction a policy allows and check it cannot trap a conversation",
-        description="Explore, breadth first, every interaction a policy allows in strict mode and "
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add ``verify``'s description and arguments to its parser."""
+    parser.description = (
+        "Explore, breadth first, every interaction a policy allows in strict mode and "
         "check that followed_up stays reachable, every stage is reachable and every rule can fire. "
         "Each property holds, fails (with a transcript that shows it) or is inconclusive (the search "
-        "ran out first; the report names the option to raise).",
-        epilog="Exit status: 0 every property holds; 1 one fails; 2 bad arguments; "
-        "3 none fails but some are inconclusive.",
+        "ran out first; the report names the option to raise)."
     )
-    ver.add_argument(
+    parser.epilog = (
+        "Exit status: 0 every property holds; 1 one fails; 2 bad arguments; "
+        "3 none fails but some are inconclusive."
+    )
+    parser.add_argument(
         "--policy",
         default="facts-first",
         metavar="NAME|module:attribute",
         help="facts-first (default), apologize-first, or a Policy in your code",
     )
-    ver.add_argument("--depth", type=_at_least(1), default=8, metavar="N", help="events explored (default 8)")
-    ver.add_argument(
+    parser.add_argument(
+        "--depth", type=_at_least(1), default=8, metavar="N", help="events explored (default 8)"
+    )
+    parser.add_argument(
         "--max-states",
         type=_at_least(1),
         default=200_000,
         metavar="N",
         help="distinct interactions explored at most (default 200000)",
     )
-    ver.add_argument(
+    parser.add_argument(
         "--escape",
         type=_at_least(0),
         default=40,
         metavar="N",
         help="how many events past --depth to look for ways out, at most (default 40)",
     )
-    ver.add_argument(
+    parser.add_argument(
         "--invariant",
         action="append",
         default=[],
         metavar="module:attribute",
         help="a function of an interaction that must hold everywhere (repeatable)",
     )
-    ver.add_argument(
+    parser.add_argument(
         "--alphabet",
         metavar="module:attribute",
         help="the events to try at each step, instead of the default alphabet",
     )
-    ver.add_argument("--format", choices=("text", "json"), default="text")
-    ver.add_argument(
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text (default) for people, or json: one JSON object for tools",
+    )
+    parser.add_argument(
         "--paths",
         metavar="DIR",
         help="write test paths, counterexamples and refused steps there as .jsonl transcripts",
     )
-    ver.set_defaults(run=run)
+    parser.set_defaults(run=run)
 
 
 def _invariants(specs: Iterable[str]) -> list[Invariant]:
-    from .verify import Invariant
+    from ..verify import Invariant
 
     out = []
     for spec in specs:
@@ -227,7 +236,7 @@ def format_text(report: Report, styles: Styles, paths: str | None = None) -> str
 
 def run(args: argparse.Namespace, out: TextIO, err: IO[str]) -> int:
     """Run ``deescalate verify``; 0 when every property holds, 1 when one fails, 3 when unsure."""
-    from .verify import verify
+    from ..verify import verify
 
     policy = load_policy(args.policy)
     invariants = _invariants(args.invariant)

@@ -1,20 +1,18 @@
 """Reference tables for the docs, generated from the code so the docs cannot drift.
 
-``docs/`` embeds these tables between ``<!-- generated: NAME -->`` and
-``<!-- end generated -->`` markers; the test suite fails when they differ, and
-``python -m deescalate.reference docs`` rewrites them.
+A contributor tool, not part of the package. ``docs/`` embeds these tables between
+``<!-- generated: NAME -->`` and ``<!-- end generated -->`` markers; the test suite
+fails when they differ, and ``python tools/reference.py docs`` rewrites them.
 """
 
 from __future__ import annotations
 
+import argparse
 import re
 import sys
 from pathlib import Path
 
-from ._builtin_rules import BUILTIN_RULES, INVALID_TRANSITION
-from ._policy import BUILTIN_POLICIES
-from ._stages import Stage
-from ._table import TRANSITIONS
+from deescalate import BUILTIN_POLICIES, BUILTIN_RULES, INVALID_TRANSITION, TRANSITIONS, Stage
 
 
 def stage_table() -> str:
@@ -81,17 +79,42 @@ def refresh(text: str) -> str:
     return _BLOCK.sub(fill, text)
 
 
-def main(argv: list[str]) -> int:
-    """Rewrite the generated blocks of the Markdown files under the given folders."""
-    for folder in argv or ["docs"]:
-        for path in sorted(Path(folder).glob("*.md")):
+def main(argv: list[str] | None = None) -> int:
+    """Rewrite (or, with ``--check``, check) the generated blocks of the Markdown files in folders."""
+    parser = argparse.ArgumentParser(
+        prog="python tools/reference.py",
+        description=(
+            "Rewrite the generated reference tables (<!-- generated: NAME --> blocks) in the"
+            " Markdown files of each folder, from the code. Prints each file it changes."
+        ),
+    )
+    parser.add_argument(
+        "folders", nargs="*", default=["docs"], metavar="FOLDER", help="a folder of .md files (default: docs)"
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 if a file is stale"
+    )
+    arguments = parser.parse_args(argv)
+    stale = False
+    for folder in map(Path, arguments.folders):
+        if not folder.is_dir():
+            parser.error(f"{folder}: not a folder")
+        for path in sorted(folder.glob("*.md")):
             old = path.read_text(encoding="utf-8")
-            new = refresh(old)
-            if new != old:
+            try:
+                new = refresh(old)
+            except ValueError as error:
+                parser.exit(2, f"{parser.prog}: {path}: {error}\n")
+            if new == old:
+                continue
+            stale = True
+            if arguments.check:
+                print(f"stale: {path}")
+            else:
                 path.write_text(new, encoding="utf-8")
                 print(f"updated {path}")
-    return 0
+    return 1 if stale and arguments.check else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

@@ -7,21 +7,22 @@ as text written for the agent, or as one JSON object for an agent-assist UI.
 
 from __future__ import annotations
 
-import argparse
 import json
-from collections.abc import Iterable
-from datetime import datetime
-from typing import IO, Any, TextIO
+from typing import IO, TYPE_CHECKING, TextIO
 
-from ._apply import Mode
-from ._durations import say_span
-from ._errors import ArgumentValueError
-from ._guidance import ActionStatus, Guidance, guide
-from ._loading import load_policy
-from ._policy import Policy
-from ._review import review
-from ._terminal import Styles
-from .transcript import read_transcript
+from .._apply import Mode
+from .._durations import say_span
+from .._errors import ArgumentValueError
+from .._guidance import ActionStatus, Guidance, guide
+from .._loading import load_policy
+from .._review import review
+from ..transcript import read_transcript
+from ._shared import Styles, lines, parse_now, writes_unicode
+
+if TYPE_CHECKING:
+    import argparse
+
+__all__ = ["ACTION_LABELS", "configure", "format_guidance", "label", "run"]
 
 #: How each agent action reads in the text for the agent.
 ACTION_LABELS: dict[str, str] = {
@@ -39,6 +40,7 @@ ACTION_LABELS: dict[str, str] = {
     "conversation_ended": "End the conversation",
 }
 
+
 def label(action: str, variant: str | None = None) -> str:
     """An action as the agent reads it: ``Apologise (for the company)``."""
     text = ACTION_LABELS.get(action, action)
@@ -47,17 +49,6 @@ def label(action: str, variant: str | None = None) -> str:
     elif action == "conversation_ended" and variant == "abuse":
         text += " for abuse"
     return text
-
-
-def parse_now(text: str) -> datetime:
-    """``--now``: an ISO-8601 timestamp with a UTC offset."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ArgumentValueError("--now", f"is not an ISO-8601 timestamp: {text!r}") from None
-    if moment.utcoffset() is None:
-        raise ArgumentValueError("--now", f"has no UTC offset: {text!r} (add Z or +00:00)")
-    return moment
 
 
 def format_guidance(guidance: Guidance, styles: Styles) -> str:
@@ -108,16 +99,11 @@ def format_guidance(guidance: Guidance, styles: Styles) -> str:
     return "\n".join(out) + "\n"
 
 
-def _lines_of(path: str) -> Iterable[bytes]:
-    from .cli import _lines  # the same reader (and errors) as review
-
-    return _lines(path)
-
-
-def _run(args: argparse.Namespace, out: TextIO, err: IO[str]) -> int:
-    policy: Policy = load_policy(args.policy)
+def run(args: argparse.Namespace, out: TextIO, err: IO[str]) -> int:
+    """Run ``deescalate guide``: 0, or 2 (raised) on bad input."""
+    policy = load_policy(args.policy)
     now = parse_now(args.now) if args.now is not None else None
-    report = review(read_transcript(_lines_of(args.file)), policy, Mode.ADVISORY)
+    report = review(read_transcript(lines(args.file)), policy, Mode.ADVISORY)
     last = report.last_at  # of any line, applied or not
     if now is None:
         now = last
@@ -125,36 +111,36 @@ def _run(args: argparse.Namespace, out: TextIO, err: IO[str]) -> int:
         raise ArgumentValueError("--now", f"is earlier than the transcript's last event ({last.isoformat()})")
     guidance = guide(report.interaction, policy, now)
     if args.format == "json":
-        from .cli import _writes_unicode
-
-        out.write(json.dumps(guidance.to_dict(), ensure_ascii=not _writes_unicode(out)) + "\n")
+        out.write(json.dumps(guidance.to_dict(), ensure_ascii=not writes_unicode(out)) + "\n")
     else:
         out.write(format_guidance(guidance, Styles(out)))
     return 0
 
 
-def add_parser(commands: Any) -> None:
-    """Add the ``guide`` subcommand to the ``deescalate`` parser's subcommands."""
-    cmd = commands.add_parser(
-        "guide",
-        help="say what the agent should do now, after a transcript's last event",
-        description="Replay a transcript and say what the agent should do next: the recommended "
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add ``guide``'s description and arguments to its parser."""
+    parser.description = (
+        "Replay a transcript and say what the agent should do next: the recommended "
         "actions and why, the actions the policy would refuse and what to do instead, what the "
         "interaction waits for, and what is owed to the customer by when. "
-        "Exit 0, or 2 on bad input.",
+        "Exit 0, or 2 on bad input."
     )
-    cmd.add_argument("file", metavar="FILE", help="the transcript, or - for standard input")
-    cmd.add_argument(
+    parser.add_argument("file", metavar="FILE", help="the transcript, or - for standard input")
+    parser.add_argument(
         "--policy",
         default="facts-first",
         metavar="NAME|module:attribute",
         help="facts-first (default), apologize-first, or a Policy in your code",
     )
-    cmd.add_argument(
+    parser.add_argument(
         "--now",
         metavar="TIME",
         help="the time to guide at (ISO-8601 with a UTC offset); default: the last event's time",
     )
-    cmd.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
-    cmd.set_defaults(run=_run)
-
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text (default) for the agent, or json: one JSON object for an agent-assist UI",
+    )
+    parser.set_defaults(run=run)

@@ -1,0 +1,90 @@
+"""What the commands share: reading a transcript file, writing text any output takes, ``--now``, styles."""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import sys
+from collections.abc import Iterator
+from datetime import datetime
+from typing import IO
+
+from .._errors import ArgumentValueError, DeescalateError, one_line
+from .._terminal import Styles, plural
+
+__all__ = ["CannotRead", "Styles", "lines", "parse_now", "plural", "printable", "say", "writes_unicode"]
+
+
+class CannotRead(DeescalateError):
+    """A transcript file could not be opened or read."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"cannot read {path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+    def __reduce__(self) -> tuple[type[CannotRead], tuple[str, str]]:
+        return type(self), (self.path, self.reason)
+
+
+def lines(path: str) -> Iterator[bytes]:
+    """The lines of the file at ``path`` (``-``: standard input), as bytes, read lazily.
+
+    A file that cannot be opened or read raises :class:`CannotRead`, when the first
+    line is asked for.
+    """
+    try:
+        if path == "-":
+            if sys.stdin is None:
+                raise CannotRead("standard input", "it is closed")
+            yield from sys.stdin.buffer
+            return
+        with open(path, "rb") as handle:
+            yield from handle
+    except OSError as error:
+        raise CannotRead(path, str(error.strerror or error)) from None
+
+
+def writes_unicode(out: IO[str]) -> bool:
+    """True when ``out`` can write any text: a stream in memory, or one encoding to UTF-8/16/32."""
+    encoding = getattr(out, "encoding", None)
+    if not isinstance(encoding, str):
+        return True
+    try:
+        return codecs.lookup(encoding).name.startswith("utf")
+    except LookupError:
+        return False
+
+
+def parse_now(text: str) -> datetime:
+    """``--now``: an ISO-8601 timestamp with a UTC offset."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ArgumentValueError("--now", f"is not an ISO-8601 timestamp: {text!r}") from None
+    if moment.utcoffset() is None:
+        raise ArgumentValueError("--now", f"has no UTC offset: {text!r} (add Z or +00:00)")
+    return moment
+
+
+def printable(text: str) -> str:
+    """``text`` with what cannot be printed (control characters, a lone surrogate) as escapes."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
+def say(err: IO[str], message: str) -> None:
+    """Write ``deescalate: message`` to ``err`` as one line, whatever the message holds.
+
+    Control characters and text the stream cannot encode (a lone surrogate) are
+    escaped rather than allowed to raise: the last thing the command does must
+    not fail.
+    """
+    line = printable(one_line(message))
+    with contextlib.suppress(OSError, ValueError):  # standard error closed: nowhere left to say it
+        try:
+            err.write(f"deescalate: {line}\n")
+        except UnicodeError:  # a stream of a narrower encoding, in strict mode
+            err.write(f"deescalate: {ascii(line)[1:-1]}\n")
+        err.flush()

@@ -1,0 +1,1 @@
+"""Contributor tools, run from the repository root: not part of the package (nor its wheel)."""
