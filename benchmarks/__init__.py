@@ -2,5 +2,5 @@
 
 It is not part of the test command (pytest collects ``tests/`` only): timings need
 a quiet machine and a minute or two, and they are compared with the targets in
-``docs/performance.md`` rather than asserted.
+``docs/explanation/performance.md`` rather than asserted.
 """

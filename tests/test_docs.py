@@ -1,5 +1,6 @@
 """The docs are true to the code: generated tables are current, and every example runs.
 
+The pages are every Markdown file under docs/ (subfolders included) and the README.
 Each page's ```python blocks run in order in one namespace (from the repository
 root); a ```text block right after one holds what it prints. Each ```console block
 is a list of ``$ command`` lines, each followed by its output, run in a shell.
@@ -22,21 +23,26 @@ import pytest
 from tools.reference import refresh
 
 ROOT = Path(__file__).parent.parent
-PAGES = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
+PAGES = [*sorted((ROOT / "docs").rglob("*.md")), ROOT / "README.md"]
 FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```\s*$", re.S | re.M)
+
+
+def name(page: Path) -> str:
+    """The page's path from the repository root, as test ids and messages show it."""
+    return page.relative_to(ROOT).as_posix()
 
 
 def blocks(page: Path) -> list[tuple[str, str]]:
     return [(m.group(1), m.group(2)) for m in FENCE.finditer(page.read_text(encoding="utf-8"))]
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+@pytest.mark.parametrize("page", PAGES, ids=name)
 def test_generated_tables_are_current(page: Path) -> None:
     text = page.read_text(encoding="utf-8")
-    assert refresh(text) == text, f"run: python tools/reference.py docs  ({page.name} is stale)"
+    assert refresh(text) == text, f"run: python tools/reference.py docs  ({name(page)} is stale)"
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+@pytest.mark.parametrize("page", PAGES, ids=name)
 def test_python_examples_run_and_print_what_the_page_shows(page: Path, monkeypatch) -> None:
     monkeypatch.chdir(ROOT)
     monkeypatch.syspath_prepend(str(ROOT))
@@ -47,10 +53,10 @@ def test_python_examples_run_and_print_what_the_page_shows(page: Path, monkeypat
             continue
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
-            exec(compile(code, f"{page.name} block {n}", "exec"), namespace)
+            exec(compile(code, f"{name(page)} block {n}", "exec"), namespace)
         following = found[n + 1] if n + 1 < len(found) else None
         if following is not None and following[0] == "text":
-            assert out.getvalue().strip() == following[1].strip(), f"{page.name} block {n}"
+            assert out.getvalue().strip() == following[1].strip(), f"{name(page)} block {n}"
 
 
 def _console_steps(code: str) -> list[tuple[str, str]]:
@@ -64,7 +70,7 @@ def _console_steps(code: str) -> list[tuple[str, str]]:
 
 
 CONSOLE = [
-    pytest.param(command, expected, id=f"{page.name}:{command[:50]}")
+    pytest.param(command, expected, id=f"{name(page)}:{command[:50]}")
     for page in PAGES
     for lang, code in blocks(page)
     if lang == "console"
@@ -89,3 +95,25 @@ def test_console_examples_print_what_the_page_shows(command: str, expected: str)
         check=False,
     )
     assert result.stdout.strip() == expected
+
+
+def test_the_api_reference_lists_every_public_name() -> None:
+    """Each name of ``deescalate.__all__`` is a member of a ``::: deescalate`` directive in docs/reference/api/."""
+    import deescalate
+
+    listed = set()
+    for page in (ROOT / "docs" / "reference" / "api").glob("*.md"):
+        for directive in re.split(r"^::: ", page.read_text(encoding="utf-8"), flags=re.M)[1:]:
+            target, _, options = directive.partition("\n")
+            if target.strip() == "deescalate":
+                listed.update(re.findall(r"^ {8}- (\w+)$", options, re.M))
+    assert sorted(set(deescalate.__all__) - listed) == []
+    assert sorted(listed - set(deescalate.__all__)) == []
+
+
+def test_the_rule_origins_page_covers_every_builtin_rule() -> None:
+    from deescalate import BUILTIN_RULES, INVALID_TRANSITION
+
+    text = (ROOT / "docs" / "explanation" / "rule-origins.md").read_text(encoding="utf-8")
+    rows = set(re.findall(r"^\| `([a-z-]+)` \|", text, re.M))
+    assert rows == {rule.id for rule in (*BUILTIN_RULES, INVALID_TRANSITION)}

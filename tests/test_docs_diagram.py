@@ -7,7 +7,7 @@ from pathlib import Path
 
 from deescalate.diagram import render_diagram
 
-PAGE = Path(__file__).parent.parent / "docs" / "stages-and-events.md"
+PAGE = Path(__file__).parent.parent / "docs" / "reference" / "stages-and-events.md"
 
 
 def test_the_mermaid_block_is_what_the_command_prints() -> None:

@@ -107,7 +107,8 @@ def test_reviewing_the_examples() -> None:
 def test_the_json_report_has_the_contract_shape() -> None:
     report = review(read_transcript(lines(OPEN, {"type": "concerns_acknowledged", "summary": [], "used_name": False})), APOLOGIZE_FIRST)
     data = report.to_dict()
-    assert list(data) == ["interaction_id", "policy", "mode", "stage", "violations", "warnings", "findings"]
+    assert list(data) == ["interaction_id", "policy", "mode", "stage", "violations", "warnings", "findings", "params"]
+    assert data["params"]["escalate_within"] == "PT10M" and data["params"]["authority_limit"] == 100
     assert data["policy"] == "apologize-first" and data["mode"] == "advisory"
     assert data["findings"] == [
         {"index": 1, "type": "concerns_acknowledged", "rule": "acknowledge-with-summary", "severity": "violation",

@@ -79,31 +79,60 @@ def test_a_callback_promised_at_a_fixed_time_takes_a_fixed_due_time(event) -> No
 TIMING = {"keep-the-promise", "report-progress-on-time", "follow-up-on-time", "escalate-promptly"}
 
 
+def _deadlines(transcript: Any, policy: Any) -> tuple[set[str], set[str]]:
+    """The timing rules a transcript fires, and those whose obligation it meets on time."""
+    late: set[str] = set()
+    on_time: set[str] = set()
+    interaction = open_interaction(transcript[0], policy)
+    for event in transcript[1:]:
+        outcome = apply(interaction, event, policy)
+        rules = {f.rule for f in outcome.findings}
+        late.update(rules & TIMING)
+        for obligation in open_obligations(interaction, policy):
+            if event.type in obligation.met_by and obligation.rule not in rules:
+                on_time.add(obligation.rule)
+        interaction = outcome.interaction
+    return late, on_time
+
+
 def test_transcripts_meet_and_miss_every_kind_of_deadline() -> None:
-    """Within 300 examples each timing rule fires, and each kind of obligation is also met on time."""
+    """The transcript strategy fires each timing rule, and meets each kind of obligation on time.
+
+    Some of these are rare draws (an escalation within ten minutes of the request,
+    a follow-up a week late), so the check runs batches of 300 examples with fixed
+    seeds until it has seen them all, within eight batches: deterministic, without
+    counting on one fixed batch to hold everything.
+    """
     policy = FACTS_FIRST
     late: set[str] = set()
     on_time: set[str] = set()
+    for batch in range(8):
+
+        @seed(batch)
+        @settings(max_examples=300, database=None, deadline=None)
+        @given(transcripts(policy))
+        def visit(transcript: Any) -> None:
+            fired, kept = _deadlines(transcript, policy)
+            late.update(fired)
+            on_time.update(kept)
+
+        visit()
+        if late == TIMING and on_time == TIMING:
+            break
+    assert late == TIMING and on_time == TIMING, (late, on_time)
+
+
+def test_transcripts_promise_callbacks_often() -> None:
     promised = 0
 
-    @settings(max_examples=300, derandomize=True, database=None, deadline=None)
-    @given(transcripts(policy))
-    def visit(transcript) -> None:
+    @settings(max_examples=100, derandomize=True, database=None, deadline=None)
+    @given(transcripts(FACTS_FIRST))
+    def visit(transcript: Any) -> None:
         nonlocal promised
-        interaction = open_interaction(transcript[0], policy)
-        for event in transcript[1:]:
-            outcome = apply(interaction, event, policy)
-            rules = {f.rule for f in outcome.findings}
-            late.update(rules & TIMING)
-            for obligation in open_obligations(interaction, policy):
-                if event.type in obligation.met_by and obligation.rule not in rules:
-                    on_time.add(obligation.rule)
-            promised += event.type == "callback_promised"
-            interaction = outcome.interaction
+        promised += sum(event.type == "callback_promised" for event in transcript)
 
     visit()
-    assert late == TIMING and on_time == TIMING, (late, on_time)
-    assert promised >= 20
+    assert promised >= 10
 
 
 def test_unknown_types_and_fields_are_refused_by_name() -> None:

@@ -80,7 +80,10 @@ def refresh(text: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Rewrite (or, with ``--check``, check) the generated blocks of the Markdown files in folders."""
+    """Rewrite (or, with ``--check``, check) the generated blocks of the Markdown files in folders.
+
+    Each folder is searched with its subfolders (``docs/reference/...``).
+    """
     parser = argparse.ArgumentParser(
         prog="python tools/reference.py",
         description=(
@@ -89,7 +92,11 @@ def main(argv: list[str] | None = None) -> int:
         ),
     )
     parser.add_argument(
-        "folders", nargs="*", default=["docs"], metavar="FOLDER", help="a folder of .md files (default: docs)"
+        "folders",
+        nargs="*",
+        default=["docs"],
+        metavar="FOLDER",
+        help="a folder of .md files, subfolders included (default: docs)",
     )
     parser.add_argument(
         "--check", action="store_true", help="change nothing; exit 1 if a file is stale"
@@ -99,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     for folder in map(Path, arguments.folders):
         if not folder.is_dir():
             parser.error(f"{folder}: not a folder")
-        for path in sorted(folder.glob("*.md")):
+        for path in sorted(folder.rglob("*.md")):
             old = path.read_text(encoding="utf-8")
             try:
                 new = refresh(old)

@@ -467,7 +467,7 @@ INVALID_TRANSITION: Rule = Rule(
     advice="Check the interaction's stage before sending the event.",
 )
 
-#: Every built-in rule, in the contract's order (``invalid-transition`` apart).
+#: Every built-in rule, in the order the docs list them (``invalid-transition`` apart).
 BUILTIN_RULES: tuple[Rule, ...] = (
     let_them_vent,
     acknowledge_first,

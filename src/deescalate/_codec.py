@@ -153,7 +153,7 @@ _ENCODERS: dict[type[Event], Callable[[Event], dict[str, Any]]] = {
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:
-    """The contract's JSON object for ``event`` (absent optional fields left out)."""
+    """The JSON object for ``event``, as in a transcript line (absent optional fields left out)."""
     encode = _ENCODERS.get(type(event))
     if encode is not None:
         return encode(event)

@@ -403,7 +403,7 @@ class ConversationEnded(Event):
         return Actor.CUSTOMER if self.reason is EndReason.CUSTOMER_LEFT else Actor.AGENT
 
 
-#: Every concrete event class, by its JSON ``type``, in the contract's order.
+#: Every concrete event class, by its JSON ``type``, in the order the docs list them.
 EVENT_CLASSES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (

@@ -212,7 +212,7 @@ def _shared() -> dict[str, Any]:
 
 
 _LINE_DESCRIPTION = (
-    "One event of the deescalate contract: a webhook payload, or one line of a JSON Lines"
+    "One deescalate event: a webhook payload, or one line of a JSON Lines"
     " transcript. Fields besides those listed are allowed (and ignored); an optional field"
     " may be left out or null. Generated from the event classes. The parser also refuses"
     " what JSON Schema cannot state: a callback_promised whose by is earlier than its at,"

@@ -56,7 +56,7 @@ class Move:
 #: The initial stage of every interaction, entered by ``interaction_opened``.
 INITIAL: Stage = Stage.VENTING
 
-#: Every possible move, grouped by event type in the contract's order.
+#: Every possible move, grouped by event type in the order the docs list them.
 TRANSITIONS: tuple[Move, ...] = (
     # The customer vents: reopens the wave in venting, or takes the interaction back there.
     Move("customer_vented", (V,), None),

@@ -46,7 +46,7 @@ from ._interaction import Interaction
 from ._machine import ROUTES
 from ._policy import FACTS_FIRST, Policy
 from ._stages import Stage
-from .assertions import assert_clean, assert_ends_at, assert_fires
+from .assertions import assert_clean, assert_ends_at, assert_fires, assert_not_fires
 
 __all__ = [
     "FIELDS",
@@ -56,6 +56,7 @@ __all__ = [
     "assert_clean",
     "assert_ends_at",
     "assert_fires",
+    "assert_not_fires",
     "events",
     "interactions",
     "openings",
