@@ -205,8 +205,8 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
     pytester.mkpydir("acmepolicy")
     (pytester.path / "acmepolicy" / "policy.py").write_text(ACME_POLICY, encoding="utf-8")
     (pytester.path / "tests").mkdir()
-    (pytester.path / "tests" / "test_policy.py").write_text(
-        "def test_policy(deescalate_policy):\n    print('policy:', deescalate_policy.name, deescalate_policy.params.authority_limit)\n",
+    (pytester.path / "tests" / "test_project_policy.py").write_text(
+        "def test_project_policy(deescalate_policy):\n    print('policy:', deescalate_policy.name, deescalate_policy.params.authority_limit)\n",
         encoding="utf-8",
     )
     return pytester
@@ -256,7 +256,7 @@ def test_a_bad_deescalate_policy_fails_the_tests_using_it_in_one_line(
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(
         [
-            "*ERROR at setup of test_policy*",
+            "*ERROR at setup of test_project_policy*",
             f"deescalate_policy = '{spec}' in pyproject.toml: {problem}",
             "*short test summary info*",
         ]

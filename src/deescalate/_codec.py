@@ -103,7 +103,12 @@ def event_from_dict(data: object) -> Event:
         raise EventError("type", "is required")
     try:
         decode = _DECODERS[kind]
-    except Exception:  # not there, unhashable, or a tuple nested too deep to hash
+    except KeyError:
+        cls = EVENT_CLASSES.get(kind)
+        if cls is None:
+            raise EventError("type", f"unknown event type {describe(kind)}") from None
+        decode = _DECODERS[kind] = _decoder(cls)  # made on first use: start-up stays short
+    except Exception:  # unhashable, or a tuple nested too deep to hash
         raise EventError("type", f"unknown event type {describe(kind)}") from None
     return decode(data)
 
@@ -142,20 +147,23 @@ def _encoder(cls: type[Event]) -> Callable[[Event], dict[str, Any]]:
     return encode
 
 
-#: For each event type, the function building its events from JSON objects.
-_DECODERS: dict[str, Callable[[dict[str, Any]], Event]] = {
-    kind: _decoder(cls) for kind, cls in EVENT_CLASSES.items()
-}
+#: For each event type, the function building its events from JSON objects, and for
+#: each event class the one writing them: generated when first needed, so a command
+#: pays only for the types it meets.
+_DECODERS: dict[str, Callable[[dict[str, Any]], Event]] = {}
 _ENUMS = {"Fault", "ApologyScope", "EndReason"}
-_ENCODERS: dict[type[Event], Callable[[Event], dict[str, Any]]] = {
-    cls: _encoder(cls) for cls in EVENT_CLASSES.values()
-}
+_ENCODERS: dict[type[Event], Callable[[Event], dict[str, Any]]] = {}
+_EVENT_TYPES = frozenset(EVENT_CLASSES.values())
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:
     """The JSON object for ``event``, as in a transcript line (absent optional fields left out)."""
-    encode = _ENCODERS.get(type(event))
+    kind = type(event)
+    encode = _ENCODERS.get(kind)
     if encode is not None:
+        return encode(event)
+    if kind in _EVENT_TYPES:
+        encode = _ENCODERS[kind] = _encoder(kind)
         return encode(event)
     if not isinstance(event, Event):
         raise ArgumentTypeError("event", f"must be an Event, got {describe(event)}")
