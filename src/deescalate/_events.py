@@ -453,16 +453,17 @@ EVENT_ACTORS: dict[str, Actor] = {
     for kind in EVENT_CLASSES
 }
 
-#: The agent events the customer hears: each one meets a promised callback.
-CONTACT_EVENTS: frozenset[str] = frozenset(
-    {
-        "concerns_acknowledged",
-        "empathy_expressed",
-        "apology_offered",
-        "remedy_proposed",
-        "progress_reported",
-        "follow_up_completed",
-        "abuse_warning_given",
-        "callback_promised",
-    }
+#: The agent events the customer hears, in the workflow's order: each one meets a
+#: promised callback.
+CONTACT_TYPES: tuple[str, ...] = (
+    "concerns_acknowledged",
+    "empathy_expressed",
+    "apology_offered",
+    "remedy_proposed",
+    "progress_reported",
+    "follow_up_completed",
+    "abuse_warning_given",
+    "callback_promised",
 )
+#: The same, as a set to test membership.
+CONTACT_EVENTS: frozenset[str] = frozenset(CONTACT_TYPES)

@@ -37,8 +37,8 @@ from ._errors import ArgumentValueError
 from ._events import Event, FactRecorded, InteractionOpened
 from ._interaction import Interaction
 from ._machine import ROUTES
+from ._obligations import deadlines
 from ._policy import Policy
-from ._rules import Params
 from ._stages import Stage
 
 #: A function telling which interactions are equivalent: equal keys, same future.
@@ -75,28 +75,6 @@ def state_key(interaction: Interaction) -> Hashable:
     return (_read_state(interaction), times, frozenset(history.sources()), history.event_ids())
 
 
-#: The due time of each deadline an interaction has: a callback, a progress report, a
-#: follow-up, an escalation; None where it has none (or the policy turns it off).
-Dues = tuple[datetime | None, datetime | None, datetime | None, datetime | None]
-
-
-def deadlines(params: Params) -> Callable[[Interaction], Dues]:
-    """A function giving the due time of each deadline of an interaction under ``params``."""
-    every, within, promptly = params.progress_every, params.follow_up_within, params.escalate_within
-
-    def dues(interaction: Interaction) -> Dues:
-        since, accepted = interaction.progress_since, interaction.accepted_at
-        asked = interaction.manager_requested_at
-        return (
-            interaction.callback_due,
-            None if since is None or every is None else since + every,
-            None if accepted is None or within is None else accepted + within,
-            None if asked is None or promptly is None else asked + promptly,
-        )
-
-    return dues
-
-
 def default_key(policy: Policy) -> Key:
     """:func:`state_key`, with the counters capped and the deadlines read as open or passed.
 
@@ -126,16 +104,12 @@ class _DefaultKey:
     interaction it stepped from, plus the one event (see :meth:`after`).
     """
 
-    __slots__ = ("every", "promptly", "rejections", "warnings", "within")
+    __slots__ = ("dues", "rejections", "warnings")
 
     def __init__(self, policy: Policy) -> None:
         params = policy.params
         self.rejections, self.warnings = params.max_rejections, params.warnings_before_ending
-        self.every, self.within, self.promptly = (
-            params.progress_every,
-            params.follow_up_within,
-            params.escalate_within,
-        )
+        self.dues = deadlines(params)
 
     def __call__(self, interaction: Interaction) -> Hashable:
         history = interaction.history
@@ -155,20 +129,13 @@ class _DefaultKey:
         self, interaction: Interaction, sources: frozenset[str], ids: frozenset[str]
     ) -> tuple[Hashable, ...]:
         """The key of ``interaction``, given the fact sources it heard and the ids it applied."""
-        due, accepted = interaction.callback_due, interaction.accepted_at
-        asked = interaction.manager_requested_at
-        if due is None and accepted is None and asked is None:
+        if interaction.callback_due is None and interaction.accepted_at is None and (
+            interaction.manager_requested_at is None
+        ):
             passed: tuple[bool | None, ...] = _ABSENT  # the usual case: no deadline at all
-        else:  # as deadlines() gives them, written out: this runs for every step explored
+        else:
             last = interaction.history.last.at
-            since, every = interaction.progress_since, self.every
-            within, promptly = self.within, self.promptly
-            passed = (
-                None if due is None else due < last,
-                None if since is None or every is None else since + every < last,
-                None if accepted is None or within is None else accepted + within < last,
-                None if asked is None or promptly is None else asked + promptly < last,
-            )
+            passed = tuple(None if due is None else due < last for due in self.dues(interaction))
         rejections, warnings = self.rejections, self.warnings
         return (
             _read_uncounted(interaction),

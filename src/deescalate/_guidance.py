@@ -12,9 +12,7 @@ interaction is a value, and guidance only looks at it.
 
 from __future__ import annotations
 
-import operator
 from collections import deque
-from collections.abc import Hashable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -48,9 +46,10 @@ from ._events import (
     RemedyRejected,
     VentingSubsided,
 )
+from ._explore import state_key
 from ._findings import Severity
 from ._interaction import Interaction
-from ._obligations import Obligation, ObligationKind, OpenObligation, checked_now, open_obligations
+from ._obligations import MET_BY, Obligation, ObligationKind, OpenObligation, checked_now, open_obligations
 from ._policy import Policy
 from ._stages import Stage
 
@@ -236,14 +235,6 @@ _HORIZON = 14
 _MAX_STATES = 4_000
 
 
-_STATE_FIELDS = tuple(f.name for f in attrs.fields(Interaction) if f.name != "history")
-_state_of = operator.attrgetter(*_STATE_FIELDS)
-
-
-def _key(interaction: Interaction) -> Hashable:
-    return (_state_of(interaction), frozenset(interaction.fact_sources))
-
-
 def _first_step(start: Interaction, policy: Policy, at: datetime, clean: bool) -> int | None:
     """The position (in the agent events) of the agent action a shortest way to ``followed_up`` starts with.
 
@@ -256,7 +247,7 @@ def _first_step(start: Interaction, policy: Policy, at: datetime, clean: bool) -
     # Only the customer's answers that can shorten a way are tried: venting again, asking
     # for a manager or rejecting never bring followed_up nearer.
     customers = [event for event in _customer_events(at) if event.type in _COOPERATIVE]
-    seen = {_key(start)}
+    seen = {state_key(start)}
     frontier: deque[tuple[Interaction, int, int]] = deque()
     roots = [event for event, _ in _agent_events(start, at)]
     for position, event in enumerate([*roots, *customers]):
@@ -268,7 +259,7 @@ def _first_step(start: Interaction, policy: Policy, at: datetime, clean: bool) -
         root = position if position < len(roots) else -1
         if after.stage is Stage.FOLLOWED_UP:
             return None if root < 0 else root
-        key = _key(after)
+        key = state_key(after)
         if key not in seen and not after.stage.terminal:
             seen.add(key)
             frontier.append((after, root, 1))
@@ -284,7 +275,7 @@ def _first_step(start: Interaction, policy: Policy, at: datetime, clean: bool) -
                 continue
             if after.stage is Stage.FOLLOWED_UP:
                 return None if root < 0 else root
-            key = _key(after)
+            key = state_key(after)
             if key not in seen and not after.stage.terminal:
                 seen.add(key)
                 frontier.append((after, root, depth + 1))
@@ -307,12 +298,6 @@ def _forward(
 
 
 # -- guide ---------------------------------------------------------------------------------------
-
-_MEETS: dict[ObligationKind, tuple[str, ...]] = {
-    ObligationKind.PROGRESS_REPORT: ("progress_reported", "follow_up_completed"),
-    ObligationKind.FOLLOW_UP: ("follow_up_completed",),
-    ObligationKind.ESCALATION: ("escalated",),
-}
 
 
 def _when(obligation: Obligation, now: datetime) -> str:
@@ -380,7 +365,7 @@ def guide(interaction: Interaction, policy: Policy | str, now: datetime) -> Guid
                 "follow-up": "the follow-up",
                 "escalation": "an escalation to a manager",
             }[obligation.kind.value]
-            for option in _MEETS[obligation.kind]:
+            for option in MET_BY[obligation.kind]:
                 if recommend(option, f"{label} is owed by {obligation.due.isoformat()} ({when})"):
                     break
     if interaction.abuse_observed and interaction.abuse_warnings < params.warnings_before_ending:

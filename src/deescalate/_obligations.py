@@ -10,7 +10,8 @@ with no timer to restore. (A timer kept in a process dies with the process.)
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -18,9 +19,10 @@ import attrs
 
 from ._apply import checked_interaction, checked_policy
 from ._errors import ArgumentTypeError, ArgumentValueError, describe
+from ._events import CONTACT_TYPES
 from ._interaction import Interaction
 from ._policy import Policy
-from ._stages import Stage
+from ._rules import Params
 
 
 class ObligationKind(StrEnum):
@@ -38,16 +40,7 @@ class ObligationKind(StrEnum):
 
 #: What meets each kind of obligation: the event types that close it.
 MET_BY: dict[ObligationKind, tuple[str, ...]] = {
-    ObligationKind.CALLBACK: (
-        "concerns_acknowledged",
-        "empathy_expressed",
-        "apology_offered",
-        "remedy_proposed",
-        "progress_reported",
-        "follow_up_completed",
-        "abuse_warning_given",
-        "callback_promised",
-    ),
+    ObligationKind.CALLBACK: CONTACT_TYPES,
     ObligationKind.PROGRESS_REPORT: ("progress_reported", "follow_up_completed"),
     ObligationKind.FOLLOW_UP: ("follow_up_completed",),
     ObligationKind.ESCALATION: ("escalated",),
@@ -119,10 +112,32 @@ def checked_now(now: object, argument: str = "now") -> datetime:
     return now
 
 
-def _opened(kind: ObligationKind, at: datetime | None, span: timedelta | None) -> tuple[Obligation, ...]:
-    if at is None or span is None:
-        return ()
-    return (Obligation(kind, at, at + span),)
+#: The due time of each kind of obligation an interaction has, in the order of
+#: :class:`ObligationKind`; None where it has none, or the policy turns it off.
+Dues = tuple[datetime | None, datetime | None, datetime | None, datetime | None]
+
+
+def deadlines(params: Params) -> Callable[[Interaction], Dues]:
+    """A function giving the due time of each kind of obligation of an interaction under ``params``.
+
+    The one place deadlines are computed: obligations, verification's key and the
+    testing kit's clock all read them here. It does not look at the stage: the
+    times it reads are cleared when the obligations they open are closed (a
+    terminal stage aside, which :func:`open_obligations` checks).
+    """
+    every, within, promptly = params.progress_every, params.follow_up_within, params.escalate_within
+
+    def dues(interaction: Interaction) -> Dues:
+        since, accepted = interaction.progress_since, interaction.accepted_at
+        asked = interaction.manager_requested_at
+        return (
+            interaction.callback_due,
+            None if since is None or every is None else since + every,
+            None if accepted is None or within is None else accepted + within,
+            None if asked is None or promptly is None else asked + promptly,
+        )
+
+    return dues
 
 
 def open_obligations(interaction: Interaction, policy: Policy | str) -> tuple[Obligation, ...]:
@@ -135,17 +150,19 @@ def open_obligations(interaction: Interaction, policy: Policy | str) -> tuple[Ob
     policy = checked_policy(policy)
     if interaction.stage.terminal:
         return ()
-    params = policy.params
-    found: list[Obligation] = []
-    due = interaction.callback_due
-    if due is not None:
-        promised = _promise_time(interaction)
-        found.append(Obligation(ObligationKind.CALLBACK, promised, due))
-    if interaction.stage is Stage.AGREED:
-        found += _opened(ObligationKind.PROGRESS_REPORT, interaction.progress_since, params.progress_every)
-        found += _opened(ObligationKind.FOLLOW_UP, interaction.accepted_at, params.follow_up_within)
-    found += _opened(ObligationKind.ESCALATION, interaction.manager_requested_at, params.escalate_within)
-    found.sort(key=lambda item: (item.due, list(ObligationKind).index(item.kind)))
+    opened = (
+        None,  # the callback's promise: looked up only when one is open
+        interaction.progress_since,
+        interaction.accepted_at,
+        interaction.manager_requested_at,
+    )
+    dues = deadlines(policy.params)(interaction)
+    found = [
+        Obligation(kind, since or _promise_time(interaction), due)
+        for kind, since, due in zip(ObligationKind, opened, dues, strict=True)
+        if due is not None
+    ]
+    found.sort(key=lambda item: item.due)  # stable: kinds in their order at equal times
     return tuple(found)
 
 

@@ -53,6 +53,7 @@ from ._errors import (
 from ._events import Event, InteractionOpened
 from ._findings import Finding
 from ._interaction import Interaction, Remedy
+from ._obligations import JUDGED_BY
 from ._policy import BUILTIN_POLICIES, FACTS_FIRST, Policy
 
 FORMAT = "deescalate.snapshot"
@@ -62,9 +63,7 @@ SNAPSHOT_VERSION = 3
 #: Older snapshots are loaded by judging their history again: findings of rules they
 #: did not know are added, not held against them.
 _NEW_IN_3 = ("callback_due", "accepted_at", "progress_since", "manager_requested_at")
-_TIMING_RULES = frozenset(
-    {"keep-the-promise", "report-progress-on-time", "follow-up-on-time", "escalate-promptly"}
-)
+_TIMING_RULES = frozenset(JUDGED_BY.values())
 _SIGNED = "hmac-sha256:"
 _MISSING = object()
 

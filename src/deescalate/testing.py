@@ -41,9 +41,10 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from ._apply import Mode, Outcome, Status, apply, open_interaction, replay
 from ._errors import EventError
 from ._events import EVENT_CLASSES, ApologyScope, CallbackPromised, EndReason, Event, Fault, InteractionOpened
-from ._explore import deadlines, default_key
+from ._explore import default_key
 from ._interaction import Interaction
 from ._machine import ROUTES
+from ._obligations import deadlines
 from ._policy import FACTS_FIRST, Policy
 from ._stages import Stage
 from .assertions import assert_clean, assert_ends_at, assert_fires, assert_not_fires

@@ -7,10 +7,13 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from datetime import datetime
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
 
 from .._errors import ArgumentValueError, DeescalateError, one_line
 from .._terminal import Styles, plural
+
+if TYPE_CHECKING:
+    from .._obligations import OpenObligation
 
 __all__ = ["CannotRead", "Styles", "lines", "parse_now", "plural", "printable", "say", "writes_unicode"]
 
@@ -88,3 +91,28 @@ def say(err: IO[str], message: str) -> None:
         except UnicodeError:  # a stream of a narrower encoding, in strict mode
             err.write(f"deescalate: {ascii(line)[1:-1]}\n")
         err.flush()
+
+
+def owed_line(owed: OpenObligation, now: datetime, styles: Styles) -> str:
+    """One obligation as ``guide`` and ``review --now`` show it: its kind, deadline, and how it stands."""
+    from .._durations import say_span
+
+    obligation = owed.obligation
+    due = obligation.due
+    if owed.overdue:
+        when = styles.violation(f"overdue by {say_span(now - due)}")
+    elif due == now:
+        when = styles.warning("due now")
+    else:
+        when = f"due in {say_span(due - now)}"
+    return f"  - {obligation.kind.value}: by {due.isoformat()} ({when})"
+
+
+def add_policy_option(parser: Any) -> None:
+    """The ``--policy`` option every command that judges events has, worded once."""
+    parser.add_argument(
+        "--policy",
+        default="facts-first",
+        metavar="NAME|module:attribute",
+        help="facts-first (default), apologize-first, or a Policy in your code",
+    )

@@ -11,13 +11,12 @@ import json
 from typing import IO, TYPE_CHECKING, TextIO
 
 from .._apply import Mode
-from .._durations import say_span
 from .._errors import ArgumentValueError
 from .._guidance import ActionStatus, Guidance, guide
 from .._loading import load_policy
 from .._review import review
 from ..transcript import read_transcript
-from ._shared import Styles, lines, parse_now, writes_unicode
+from ._shared import Styles, add_policy_option, lines, owed_line, parse_now, writes_unicode
 
 if TYPE_CHECKING:
     import argparse
@@ -86,16 +85,7 @@ def format_guidance(guidance: Guidance, styles: Styles) -> str:
             out.append(f"  - the customer's answer to the remedy ({' or '.join(answers)})")
     if guidance.obligations:
         out += ["", styles.bold("Owed to the customer:")]
-        for owed in guidance.obligations:
-            obligation = owed.obligation
-            due = obligation.due
-            if owed.overdue:
-                when = styles.violation(f"overdue by {say_span(now - due)}")
-            elif due == now:
-                when = styles.warning("due now")
-            else:
-                when = f"due in {say_span(due - now)}"
-            out.append(f"  - {obligation.kind.value}: by {due.isoformat()} ({when})")
+        out += [owed_line(owed, now, styles) for owed in guidance.obligations]
     return "\n".join(out) + "\n"
 
 
@@ -126,12 +116,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "Exit 0, or 2 on bad input."
     )
     parser.add_argument("file", metavar="FILE", help="the transcript, or - for standard input")
-    parser.add_argument(
-        "--policy",
-        default="facts-first",
-        metavar="NAME|module:attribute",
-        help="facts-first (default), apologize-first, or a Policy in your code",
-    )
+    add_policy_option(parser)
     parser.add_argument(
         "--now",
         metavar="TIME",

@@ -18,13 +18,23 @@ from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from .._apply import Mode, Status
-from .._durations import say_span
 from .._errors import ArgumentValueError, DeescalateError, EventError
 from .._loading import load_policy
 from .._review import Review, review
 from .._rules import Params
 from ..transcript import read_transcript
-from ._shared import CannotRead, Styles, lines, parse_now, plural, printable, say, writes_unicode
+from ._shared import (
+    CannotRead,
+    Styles,
+    add_policy_option,
+    lines,
+    owed_line,
+    parse_now,
+    plural,
+    printable,
+    say,
+    writes_unicode,
+)
 
 if TYPE_CHECKING:
     import argparse
@@ -57,12 +67,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="a transcript, - for standard input, or a directory: its *.jsonl files, recursively, "
         "in order (several may be given)",
     )
-    parser.add_argument(
-        "--policy",
-        default="facts-first",
-        metavar="NAME|module:attribute",
-        help="facts-first (default), apologize-first, or a Policy in your code",
-    )
+    add_policy_option(parser)
     parser.add_argument(
         "--strict", action="store_true", help="refuse events with violations, as a live guard would"
     )
@@ -367,14 +372,5 @@ def _owed_text(owed: tuple[OpenObligation, ...], now: datetime, styles: Styles) 
     if overdue:
         heading += f" ({overdue} overdue)"
     out = [styles.bold(f"{heading}:")]
-    for item in owed:
-        obligation = item.obligation
-        due = obligation.due
-        if item.overdue:
-            when = styles.violation(f"overdue by {say_span(now - due)}")
-        elif due == now:
-            when = styles.warning("due now")
-        else:
-            when = f"due in {say_span(due - now)}"
-        out.append(f"  - {obligation.kind.value}: by {due.isoformat()} ({when})")
+    out += [owed_line(item, now, styles) for item in owed]
     return out

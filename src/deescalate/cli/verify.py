@@ -21,7 +21,7 @@ from .._codec import dump_event
 from .._errors import DeescalateError
 from .._events import Event
 from .._loading import load_attribute, load_policy
-from ._shared import Styles, plural
+from ._shared import Styles, add_policy_option, plural
 
 if TYPE_CHECKING:  # the exploration is imported when the command runs, not at start-up
     from ..verify import Invariant, Report
@@ -61,12 +61,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "Exit status: 0 every property holds; 1 one fails; 2 bad arguments; "
         "3 none fails but some are inconclusive."
     )
-    parser.add_argument(
-        "--policy",
-        default="facts-first",
-        metavar="NAME|module:attribute",
-        help="facts-first (default), apologize-first, or a Policy in your code",
-    )
+    add_policy_option(parser)
     parser.add_argument(
         "--depth", type=_at_least(1), default=8, metavar="N", help="events explored (default 8)"
     )
