@@ -7,7 +7,7 @@ the input or the custom rules do, never fails writing text its output cannot
 encode, and never imports hypothesis or pytest.
 
 Each command is a module of this package (``review``, ``guide``, ``verify``,
-``diagram``, ``schema``) with a ``configure(parser)`` that adds its arguments and a
+``diagram``, ``schema``, ``ingest``, ``due``, ``report``) with a ``configure(parser)`` that adds its arguments and a
 ``run(args, out, err)`` that returns the exit status. Only the module of the
 command being run is imported, so a command pays at start-up for nothing it does
 not use; ``deescalate`` alone prints the help.
@@ -43,6 +43,9 @@ COMMANDS: dict[str, str] = {
     "verify": "explore every interaction a policy allows and check it cannot trap a conversation",
     "diagram": "print the stage graph (Mermaid or DOT)",
     "schema": "print the JSON Schema of a transcript line",
+    "ingest": "load transcripts into a store (a database), one interaction per file",
+    "due": "list the obligations due across a store's interactions",
+    "report": "the complaint log: what happened across many interactions, and which mistakes recur",
 }
 
 

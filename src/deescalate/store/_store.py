@@ -1,0 +1,968 @@
+"""The store: interactions kept in a database, one row per event, every delivery journaled."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import attrs
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from .._apply import (
+    Mode,
+    Outcome,
+    Status,
+    checked_event,
+    checked_mode,
+    open_interaction,
+    step,
+)
+from .._codec import compact_json, dump_event, event_from_dict, parse_event
+from .._errors import (
+    ArgumentTypeError,
+    ArgumentValueError,
+    EventError,
+    PolicyError,
+    describe,
+    one_line,
+)
+from .._events import Event, InteractionOpened
+from .._findings import Finding, Severity
+from .._interaction import Interaction
+from .._obligations import Obligation, ObligationKind, checked_now, open_obligations
+from .._policy import BUILTIN_POLICIES, Policy
+from .._stages import Stage
+from . import _engine
+from ._errors import StoreError, UnknownInteraction
+from ._records import Delivery, DeliveryRecord, DueObligation, Fate, StoredFinding, StoredInteraction
+from ._schema import deliveries as _deliveries
+from ._schema import events as _events
+from ._schema import findings as _findings
+from ._schema import interactions as _interactions
+from ._schema import obligations as _obligations
+
+#: A payload as a helpdesk sends it: an event, its JSON object, or its JSON text.
+Payload = Event | Mapping[str, Any] | str | bytes
+
+_FATES = {
+    Status.APPLIED: Fate.APPLIED,
+    Status.REFUSED: Fate.REFUSED,
+    Status.INVALID: Fate.INVALID,
+    Status.DUPLICATE: Fate.DUPLICATE,
+    Status.LATE: Fate.LATE,
+}
+
+#: How many interactions a store keeps in memory, most recently used first.
+CACHE_SIZE = 4096
+
+
+@attrs.frozen
+class _Received:
+    """One delivery before it is judged: the event (None for bad input), its text, and why not."""
+
+    event: Event | None
+    payload: str
+    error: str | None
+
+
+@attrs.frozen
+class _Current:
+    """An interaction as this process last saw it, at ``version`` (its history's length)."""
+
+    version: int
+    interaction: Interaction
+    policy: Policy
+    obligations: tuple[Obligation, ...]
+
+
+def _storable(text: str) -> str:
+    """``text`` as any database stores it: no NUL character, no lone surrogate."""
+    if "\x00" in text:
+        text = text.replace("\x00", "\\u0000")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def _received(payload: object) -> _Received:
+    """What arrived, parsed: an event, or bad input with its reason. Never raises for bad
+    input (it is journaled); raises only for a payload of no kind a helpdesk sends."""
+    if isinstance(payload, Event):
+        return _Received(payload, dump_event(payload), None)
+    if isinstance(payload, bytes | bytearray):
+        text = bytes(payload).decode("utf-8", "backslashreplace")
+        try:
+            event = parse_event(bytes(payload).decode("utf-8"))
+        except UnicodeDecodeError:
+            return _Received(None, _storable(text), "line: is not UTF-8 text")
+        except EventError as error:
+            return _Received(None, _storable(text), str(error))
+        return _Received(event, _storable(text), None)
+    if isinstance(payload, str):
+        try:
+            event = parse_event(payload)
+        except EventError as error:
+            return _Received(None, _storable(payload), str(error))
+        return _Received(event, _storable(payload), None)
+    if isinstance(payload, Mapping):
+        try:
+            text = json.dumps(payload, ensure_ascii=False, default=repr)
+        except (TypeError, ValueError, RecursionError):
+            text = repr(payload)
+        try:
+            event = event_from_dict(dict(payload))
+        except EventError as error:
+            return _Received(None, _storable(text), str(error))
+        return _Received(event, _storable(text), None)
+    raise ArgumentTypeError(
+        "event", f"must be an Event, a JSON object (dict) or JSON text, got {describe(payload)}"
+    )
+
+
+def _findings_json(found: Sequence[Finding]) -> str:
+    return compact_json([{"rule": f.rule, "severity": f.severity.value, "message": f.message} for f in found])
+
+
+def _findings_of(text: str, event_type: str) -> tuple[Finding, ...]:
+    return tuple(
+        Finding(item["rule"], Severity(item["severity"]), item["message"], event_type)
+        for item in json.loads(text)
+    )
+
+
+def _registry(policies: object) -> dict[str, Policy]:
+    found = dict(BUILTIN_POLICIES)
+    if policies is None:
+        return found
+    if isinstance(policies, Policy | str | bytes):
+        raise ArgumentTypeError(
+            "policies", f"must be policies (a list, or a dict by name), got {describe(policies)}"
+        )
+    if isinstance(policies, Mapping):
+        for name, policy in policies.items():
+            if not isinstance(policy, Policy):
+                raise ArgumentTypeError(f"policies[{name!r}]", f"must be a Policy, got {describe(policy)}")
+            if name != policy.name:
+                raise ArgumentValueError(
+                    f"policies[{name!r}]",
+                    f"is policy {policy.name!r}: a policy is registered by its own name",
+                )
+            found[name] = policy
+        return found
+    if not isinstance(policies, Iterable):
+        raise ArgumentTypeError(
+            "policies", f"must be policies (a list, or a dict by name), got {describe(policies)}"
+        )
+    for index, policy in enumerate(policies):
+        if not isinstance(policy, Policy):
+            raise ArgumentTypeError(f"policies[{index}]", f"must be a Policy, got {describe(policy)}")
+        found[policy.name] = policy
+    return found
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store:
+    """Interactions kept in a database: delivered to, queried, and never lost.
+
+    ``url`` is any SQLAlchemy URL of SQLite or PostgreSQL: ``"sqlite:///complaints.db"``
+    (a file, the embedded default), ``"postgresql+psycopg://user@host/db"`` (a fleet of
+    workers sharing one database), or None for an in-memory database (tests). The schema
+    is created on first use.
+
+    ``policies`` are the policies interactions may be opened under, found by name (the
+    built-in ones are always there); ``policy`` is the one an interaction is opened under
+    when its delivery names none; ``mode`` is how deliveries are judged unless they say
+    (strict: an event with a violation is refused). ``clock`` stamps each delivery's
+    ``received_at``; it is the only clock the store reads.
+
+    A store is safe to share between threads, and any number of processes may open the
+    same database: deliveries to one interaction are serialised by the database.
+    """
+
+    def __init__(
+        self,
+        url: str | sa.URL | None = None,
+        *,
+        policies: Iterable[Policy] | Mapping[str, Policy] | None = None,
+        policy: Policy | str = "facts-first",
+        mode: Mode | str = Mode.STRICT,
+        clock: Callable[[], datetime] = _utc_now,
+        cache_size: int = CACHE_SIZE,
+    ) -> None:
+        self._url = _engine.url_of(url)
+        self._policies = _registry(policies)
+        self._policy = self._policy_named(policy, "policy")
+        self._mode = checked_mode(mode)
+        if not callable(clock):
+            raise ArgumentTypeError("clock", f"must be a function returning the time, got {describe(clock)}")
+        self._clock = clock
+        if type(cache_size) is not int or cache_size < 0:
+            raise ArgumentValueError(
+                "cache_size", f"must be a whole number, 0 or more, got {describe(cache_size)}"
+            )
+        self._cache_size = cache_size
+        self._cache: OrderedDict[str, _Current] = OrderedDict()
+        self._lock = threading.Lock()
+        backend, database = self._url.get_backend_name(), self._url.database
+        self._memory = backend == "sqlite" and database in (None, "", ":memory:")
+        #: The in-memory database is one connection: its users take turns.
+        self._turn = threading.RLock()
+        self.engine: Engine = _engine.create(self._url)
+        """The SQLAlchemy engine, for queries of your own (reports, dashboards)."""
+        with self._turn:
+            self.schema_version = _engine.prepare(self.engine, self._url)
+            """The schema version the database is at."""
+
+    # -- the policy registry -------------------------------------------------------------
+
+    @property
+    def policies(self) -> Mapping[str, Policy]:
+        """The policies interactions may be opened under, by name."""
+        return dict(self._policies)
+
+    def _policy_named(self, policy: object, argument: str) -> Policy:
+        if isinstance(policy, Policy):
+            known = self._policies.get(policy.name)
+            if known is None:
+                raise PolicyError(
+                    f"policy {policy.name!r} is not in this store's registry: "
+                    "pass it in Store(policies=[...])"
+                )
+            if known != policy:
+                raise PolicyError(
+                    f"policy {policy.name!r} differs from the one of that name in this store's registry"
+                )
+            return known
+        if isinstance(policy, str):
+            known = self._policies.get(policy)
+            if known is None:
+                names = ", ".join(sorted(self._policies))
+                raise PolicyError(f"no policy {policy!r} in this store's registry (it has: {names})")
+            return known
+        raise ArgumentTypeError(argument, f"must be a Policy or a policy's name, got {describe(policy)}")
+
+    def _recorded_policy(self, interaction_id: str, name: str, params: str) -> Policy:
+        """The registry's policy ``name``, which must still have the parameters recorded."""
+        policy = self._policies.get(name)
+        if policy is None:
+            raise PolicyError(
+                f"interaction {interaction_id!r} was opened under policy {name!r}, "
+                "which this store's registry lacks: pass it in Store(policies=[...])"
+            )
+        if json.loads(params) != policy.params.to_json():
+            raise PolicyError(
+                f"policy {name!r} has changed since interaction {interaction_id!r} was opened under it "
+                f"(its parameters then: {params}): an interaction is judged under one policy throughout"
+            )
+        return policy
+
+    # -- delivering ----------------------------------------------------------------------
+
+    def deliver(
+        self,
+        interaction_id: str,
+        event: Payload,
+        *,
+        mode: Mode | str | None = None,
+        policy: Policy | str | None = None,
+    ) -> Delivery:
+        """Deliver one event to an interaction, as a helpdesk webhook does; every delivery is journaled.
+
+        ``event`` is an :class:`~deescalate.Event`, its JSON object or its JSON text.
+        What became of it is the returned :class:`Delivery`'s ``fate``: applied,
+        refused (strict mode, a violation), invalid (not possible at its stage, or for
+        an interaction not opened yet), duplicate (its ``event_id`` was applied),
+        late (earlier than the last applied event) or bad input (not an event, or an
+        event of another interaction; the payload is kept as received).
+
+        ``interaction_opened`` opens the interaction under ``policy`` (or the store's
+        default); later deliveries may name no policy or the same one, anything else
+        raises :class:`~deescalate.PolicyError` and writes nothing. Delivering is
+        atomic: the event, its findings, the journal and the interaction's row are
+        written together, or (if the process dies) not at all.
+        """
+        return self._deliver(interaction_id, [_received(event)], mode, policy)[0]
+
+    def ingest(
+        self,
+        events: Iterable[Event],
+        *,
+        mode: Mode | str | None = None,
+        policy: Policy | str | None = None,
+    ) -> list[Delivery]:
+        """Deliver a whole transcript of one interaction in one transaction, idempotently.
+
+        The events the journal already holds for the interaction, in the same order,
+        are skipped: ingesting a transcript twice changes nothing, and ingesting it
+        again after it grew delivers only the new events. A transcript that differs
+        from what was delivered before raises :class:`StoreError` and writes nothing.
+        Returns the deliveries made (none when nothing was new).
+        """
+        if isinstance(events, str | bytes | Mapping) or not isinstance(events, Iterable):
+            raise ArgumentTypeError("events", f"must be an iterable of events, got {describe(events)}")
+        items = [_received(checked_event(item, f"events[{index}]")) for index, item in enumerate(events)]
+        if not items:
+            return []
+        first = items[0].event
+        if not isinstance(first, InteractionOpened):
+            raise EventError("type", "a transcript starts with interaction_opened")
+        interaction_id = first.interaction_id
+        return self._deliver(interaction_id, items, mode, policy, resume=True)
+
+    def _deliver(
+        self,
+        interaction_id: str,
+        items: list[_Received],
+        mode: object,
+        policy: object,
+        resume: bool = False,
+    ) -> list[Delivery]:
+        if not isinstance(interaction_id, str):
+            raise ArgumentTypeError("interaction_id", f"must be a string, got {describe(interaction_id)}")
+        if not interaction_id:
+            raise ArgumentValueError("interaction_id", "must not be empty")
+        chosen = self._mode if mode is None else checked_mode(mode)
+        named = None if policy is None else self._policy_named(policy, "policy")
+        received_at = checked_now(self._clock(), "clock()")
+        done: list[tuple[Delivery, _Current | None]] = []
+
+        def work(connection: Connection) -> list[tuple[Delivery, _Current | None]]:
+            done.clear()
+            run = _Run(self, connection, interaction_id, chosen, named, received_at)
+            if resume:
+                skip = run.already_delivered(items)
+                return [run.one(item) for item in items[skip:]]
+            return [run.one(item) for item in items]
+
+        with self._turn if self._memory else _NO_LOCK:
+            try:
+                results = _engine.retried(self.engine, work, f"cannot deliver to {interaction_id!r}")
+            except StoreError:
+                self._forget(interaction_id)
+                raise
+        current = next((state for _, state in reversed(results) if state is not None), None)
+        if current is not None:
+            self._remember(interaction_id, current)
+        return [delivery for delivery, _ in results]
+
+    # -- the cache of current interactions ----------------------------------------------
+
+    def _cached(self, interaction_id: str) -> _Current | None:
+        with self._lock:
+            found = self._cache.get(interaction_id)
+            if found is not None:
+                self._cache.move_to_end(interaction_id)
+            return found
+
+    def _remember(self, interaction_id: str, current: _Current) -> None:
+        if not self._cache_size:
+            return
+        with self._lock:
+            known = self._cache.get(interaction_id)
+            if known is None or known.version <= current.version:
+                self._cache[interaction_id] = current
+                self._cache.move_to_end(interaction_id)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+
+    def _forget(self, interaction_id: str) -> None:
+        with self._lock:
+            self._cache.pop(interaction_id, None)
+
+    def _current(self, connection: Connection, interaction_id: str, row: Any) -> _Current:
+        """The interaction at the row's version: the cached one, caught up from the log if
+        another worker moved it on, or (first sight) replayed from its events."""
+        policy = self._recorded_policy(interaction_id, row.policy, row.params)
+        cached = self._cached(interaction_id)
+        if cached is not None and cached.version == row.version and cached.policy is policy:
+            return cached
+        if cached is None or cached.version > row.version or cached.policy is not policy:
+            interaction, start = None, 0
+        else:
+            interaction, start = cached.interaction, cached.version
+        query = (
+            sa.select(_events.c.position, _events.c.event)
+            .where(_events.c.interaction_id == interaction_id, _events.c.position >= start)
+            .order_by(_events.c.position)
+        )
+        for position, text in connection.execute(query):
+            event = parse_event(text)
+            if interaction is None:
+                if position != 0 or not isinstance(event, InteractionOpened):
+                    raise StoreError(
+                        f"interaction {interaction_id!r}: its log does not start with interaction_opened"
+                    )
+                interaction = open_interaction(event, policy)
+                continue
+            interaction, _, status = step(interaction, event, policy, Mode.ADVISORY)
+            if status is not Status.APPLIED or len(interaction.history) != position + 1:
+                raise StoreError(
+                    f"interaction {interaction_id!r}: its event at position {position} does not replay "
+                    f"({status.value}): the log was changed outside the store"
+                )
+        held = 0 if interaction is None else len(interaction.history)
+        if interaction is None or held != row.version:
+            raise StoreError(
+                f"interaction {interaction_id!r}: its log holds {held} "
+                f"events, its row says {row.version}: the log was changed outside the store"
+            )
+        current = _Current(row.version, interaction, policy, open_obligations(interaction, policy))
+        self._remember(interaction_id, current)
+        return current
+
+    # -- queries -------------------------------------------------------------------------
+
+    def get(self, interaction_id: str) -> Interaction:
+        """The interaction as it is now: equal to replaying its events under its policy.
+
+        Raises :class:`UnknownInteraction` when the store has none of that id.
+        """
+        return self._read_current(interaction_id).interaction
+
+    def policy_of(self, interaction_id: str) -> Policy:
+        """The policy ``interaction_id`` was opened under (from the registry)."""
+        return self._read_current(interaction_id).policy
+
+    def _read_current(self, interaction_id: str) -> _Current:
+        if not isinstance(interaction_id, str):
+            raise ArgumentTypeError("interaction_id", f"must be a string, got {describe(interaction_id)}")
+        with self._reading() as connection:
+            row = connection.execute(
+                sa.select(_interactions.c.version, _interactions.c.policy, _interactions.c.params).where(
+                    _interactions.c.interaction_id == interaction_id
+                )
+            ).first()
+            if row is None:
+                raise UnknownInteraction(interaction_id)
+            return self._current(connection, interaction_id, row)
+
+    def events(self, interaction_id: str) -> tuple[Event, ...]:
+        """The events applied to ``interaction_id``, in order: its history."""
+        return tuple(self.get(interaction_id).history)
+
+    def interaction(self, interaction_id: str) -> StoredInteraction:
+        """The current-state row of ``interaction_id``."""
+        if not isinstance(interaction_id, str):
+            raise ArgumentTypeError("interaction_id", f"must be a string, got {describe(interaction_id)}")
+        found = self._rows(
+            sa.select(*_SUMMARY).where(_interactions.c.interaction_id == interaction_id), _summary
+        )
+        if not found:
+            raise UnknownInteraction(interaction_id)
+        summary: StoredInteraction = found[0]
+        return summary
+
+    def interactions(
+        self,
+        *,
+        stage: Stage | str | None = None,
+        owner: str | None = None,
+        policy: str | None = None,
+        limit: int | None = None,
+    ) -> list[StoredInteraction]:
+        """The interactions' current-state rows, by id; only those at ``stage``, with ``owner``
+        or opened under ``policy`` when given."""
+        query = sa.select(*_SUMMARY).order_by(_interactions.c.interaction_id)
+        if stage is not None:
+            if not isinstance(stage, str):
+                raise ArgumentTypeError("stage", f"must be a Stage, got {describe(stage)}")
+            try:
+                stage = Stage(stage)
+            except ValueError:
+                raise ArgumentValueError("stage", f"is not a stage: {describe(stage)}") from None
+            query = query.where(_interactions.c.stage == stage.value)
+        if owner is not None:
+            query = query.where(_interactions.c.owner == _text("owner", owner))
+        if policy is not None:
+            query = query.where(_interactions.c.policy == _text("policy", policy))
+        return self._rows(_limited(query, limit), _summary)
+
+    def due(self, at: datetime, *, limit: int | None = None) -> list[DueObligation]:
+        """The obligations due or overdue at ``at`` across all interactions, soonest first.
+
+        The scheduler's question: it reads the obligations' index on their due time,
+        so it costs what it finds, not the size of the store. ``at`` is the caller's
+        time (timezone-aware); "due" means a deadline at ``at`` or earlier.
+        """
+        at = checked_now(at, "at")
+        query = (
+            sa.select(
+                _obligations.c.interaction_id,
+                _obligations.c.kind,
+                _obligations.c.opened_at,
+                _obligations.c.due,
+                _interactions.c.owner,
+            )
+            .join(_interactions, _interactions.c.interaction_id == _obligations.c.interaction_id)
+            .where(_obligations.c.due <= at)
+            .order_by(_obligations.c.due, _obligations.c.interaction_id, _obligations.c.kind)
+        )
+
+        def made(row: Any) -> DueObligation:
+            obligation = Obligation(ObligationKind(row.kind), row.opened_at, row.due)
+            return DueObligation(row.interaction_id, obligation, row.due < at, row.owner)
+
+        return self._rows(_limited(query, limit), made)
+
+    def findings(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        interaction_id: str | None = None,
+        rule: str | None = None,
+        fate: Fate | str | None = None,
+        limit: int | None = None,
+    ) -> list[StoredFinding]:
+        """The findings of events whose time is in ``[since, until)``, oldest first: of applied
+        events, and of refused and invalid ones (``fate``), for coaching."""
+        table = _findings
+        query = sa.select(table).order_by(table.c.at, table.c.delivery_id, table.c.seq)
+        query = _between(query, table.c.at, since, until)
+        if interaction_id is not None:
+            query = query.where(table.c.interaction_id == _text("interaction_id", interaction_id))
+        if rule is not None:
+            query = query.where(table.c.rule == _text("rule", rule))
+        if fate is not None:
+            query = query.where(table.c.fate == _fate(fate).value)
+
+        def made(row: Any) -> StoredFinding:
+            finding = Finding(row.rule, Severity(row.severity), row.message, row.event_type)
+            return StoredFinding(
+                row.delivery_id, row.interaction_id, Fate(row.fate), row.position, row.at, row.owner, finding
+            )
+
+        return self._rows(_limited(query, limit), made)
+
+    def deliveries(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        interaction_id: str | None = None,
+        fate: Fate | str | None = None,
+        limit: int | None = None,
+    ) -> list[DeliveryRecord]:
+        """The journal: deliveries received in ``[since, until)`` (the store's clock), in the
+        order received; of one interaction, or of one ``fate``, when given."""
+        table = _deliveries
+        query = sa.select(table).order_by(table.c.delivery_id)
+        query = _between(query, table.c.received_at, since, until)
+        if interaction_id is not None:
+            query = query.where(table.c.interaction_id == _text("interaction_id", interaction_id))
+        if fate is not None:
+            query = query.where(table.c.fate == _fate(fate).value)
+        records = self._rows(_limited(query, limit), lambda row: row)
+        if not records:
+            return []
+        found: dict[int, list[Finding]] = {}
+        ids = [row.delivery_id for row in records]
+        with self._reading() as connection:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                query = (
+                    sa.select(_findings)
+                    .where(_findings.c.delivery_id.in_(chunk))
+                    .order_by(_findings.c.delivery_id, _findings.c.seq)
+                )
+                for row in connection.execute(query):
+                    found.setdefault(row.delivery_id, []).append(
+                        Finding(row.rule, Severity(row.severity), row.message, row.event_type)
+                    )
+        return [_record(row, tuple(found.get(row.delivery_id, ()))) for row in records]
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _reading(self) -> Any:
+        return _Reading(self)
+
+    def _rows(self, query: Any, made: Callable[[Any], Any]) -> list[Any]:
+        with self._reading() as connection:
+            return [made(row) for row in connection.execute(query)]
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Store {_engine.shown(self._url)}>"
+
+
+class _NoLock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+
+_NO_LOCK = _NoLock()
+
+
+class _Reading:
+    """A read transaction (and, in memory, the store's turn); database errors become StoreError."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._stack = contextlib.ExitStack()
+
+    def __enter__(self) -> Connection:
+        store = self._store
+        try:
+            if store._memory:
+                self._stack.enter_context(store._turn)
+            connection = self._stack.enter_context(store.engine.connect())
+            self._stack.enter_context(connection.begin())
+            return connection
+        except sa.exc.DBAPIError as error:
+            self._stack.close()
+            raise StoreError(f"cannot read the store: {one_line(str(error.orig), 300)}") from None
+        except BaseException:
+            self._stack.close()
+            raise
+
+    def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
+        if isinstance(error, sa.exc.DBAPIError):
+            self._stack.close()
+            raise StoreError(f"cannot read the store: {one_line(str(error.orig), 300)}") from None
+        self._stack.__exit__(kind, error, trace)
+
+
+_SUMMARY = (
+    _interactions.c.interaction_id,
+    _interactions.c.policy,
+    _interactions.c.stage,
+    _interactions.c.owner,
+    _interactions.c.version,
+    _interactions.c.customer_name,
+    _interactions.c.opened_at,
+    _interactions.c.last_at,
+    _interactions.c.next_due,
+)
+
+
+def _summary(row: Any) -> StoredInteraction:
+    return StoredInteraction(
+        row.interaction_id,
+        row.policy,
+        Stage(row.stage),
+        row.owner,
+        row.version,
+        row.customer_name,
+        row.opened_at,
+        row.last_at,
+        row.next_due,
+    )
+
+
+def _record(row: Any, found: tuple[Finding, ...]) -> DeliveryRecord:
+    return DeliveryRecord(
+        row.delivery_id,
+        row.interaction_id,
+        row.received_at,
+        Fate(row.fate),
+        Mode(row.mode),
+        row.policy,
+        row.event_type,
+        row.event_id,
+        row.at,
+        row.position,
+        row.payload,
+        row.error,
+        found,
+    )
+
+
+def _text(argument: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise ArgumentTypeError(argument, f"must be a string, got {describe(value)}")
+    return value
+
+
+def _fate(value: object) -> Fate:
+    if not isinstance(value, str):
+        raise ArgumentTypeError("fate", f"must be a Fate, got {describe(value)}")
+    try:
+        return Fate(value)
+    except ValueError:
+        names = ", ".join(fate.value for fate in Fate)
+        raise ArgumentValueError("fate", f"must be one of {names}, got {describe(value)}") from None
+
+
+def _limited(query: Any, limit: object) -> Any:
+    if limit is None:
+        return query
+    if type(limit) is not int or limit < 0:
+        raise ArgumentValueError("limit", f"must be a whole number, 0 or more, got {describe(limit)}")
+    return query.limit(limit)
+
+
+def _between(query: Any, column: Any, since: object, until: object) -> Any:
+    if since is not None:
+        query = query.where(column >= checked_now(since, "since"))
+    if until is not None:
+        query = query.where(column < checked_now(until, "until"))
+    return query
+
+
+class _Run:
+    """Deliveries to one interaction inside one write transaction."""
+
+    def __init__(
+        self,
+        store: Store,
+        connection: Connection,
+        interaction_id: str,
+        mode: Mode,
+        policy: Policy | None,
+        received_at: datetime,
+    ) -> None:
+        self.store = store
+        self.connection = connection
+        self.interaction_id = interaction_id
+        self.mode = mode
+        self.policy = policy
+        self.received_at = received_at
+        self.current: _Current | None = None
+        self.loaded = False
+
+    def _load(self) -> _Current | None:
+        """The interaction, its row locked for this transaction (PostgreSQL; SQLite's whole
+        database is already locked by ``BEGIN IMMEDIATE``)."""
+        if self.loaded:
+            return self.current
+        query = sa.select(_interactions.c.version, _interactions.c.policy, _interactions.c.params).where(
+            _interactions.c.interaction_id == self.interaction_id
+        )
+        if self.connection.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = self.connection.execute(query).first()
+        self.loaded = True
+        if row is not None:
+            current = self.store._current(self.connection, self.interaction_id, row)
+            if self.policy is not None and self.policy is not current.policy:
+                raise PolicyError(
+                    f"interaction {self.interaction_id!r} was opened under policy {current.policy.name!r}: "
+                    f"delivering to it under {self.policy.name!r} is refused"
+                )
+            self.current = current
+        return self.current
+
+    def already_delivered(self, items: list[_Received]) -> int:
+        """How many of ``items`` the journal already has for this interaction, in order."""
+        self._load()
+        query = (
+            sa.select(_deliveries.c.payload)
+            .where(_deliveries.c.interaction_id == self.interaction_id)
+            .order_by(_deliveries.c.delivery_id)
+        )
+        journal = list(self.connection.scalars(query))
+        given = [item.payload for item in items]
+        shared = min(len(journal), len(given))
+        if journal[:shared] != given[:shared]:
+            position = next(i for i in range(shared) if journal[i] != given[i])
+            raise StoreError(
+                f"interaction {self.interaction_id!r} was delivered other events before: its transcript "
+                f"differs from the store's journal at event #{position}"
+            )
+        return shared
+
+    def one(self, item: _Received) -> tuple[Delivery, _Current | None]:
+        event = item.event
+        if event is None:
+            return self._journal(Fate.BAD_INPUT, item, None, None, error=item.error), None
+        if isinstance(event, InteractionOpened) and event.interaction_id != self.interaction_id:
+            error = (
+                f"interaction_id: the event is for interaction {event.interaction_id!r}, "
+                f"not {self.interaction_id!r}"
+            )
+            return self._journal(Fate.BAD_INPUT, item, None, None, error=error), None
+        current = self._load()
+        if current is None:
+            if not isinstance(event, InteractionOpened):
+                error = (
+                    f"interaction {self.interaction_id!r} is not open: its first event must be "
+                    f"interaction_opened, not {event.type}"
+                )
+                return self._journal(Fate.INVALID, item, None, None, error=error), None
+            return self._open(item, event)
+        before = current.interaction
+        interaction, found, status = step(before, event, current.policy, self.mode)
+        fate = _FATES[status]
+        outcome = Outcome(interaction, found, status)
+        if fate is not Fate.APPLIED:
+            why = found[0].message if fate is Fate.INVALID and found else None
+            delivery = self._journal(fate, item, current.policy, outcome, error=why, owner=before.owner)
+            return delivery, None
+        position = current.version
+        delivery = self._journal(fate, item, current.policy, outcome, position=position, owner=before.owner)
+        self._event_row(event, item.payload, found, position, delivery.record.delivery_id)
+        owed = open_obligations(interaction, current.policy)
+        update = (
+            _interactions.update()
+            .where(
+                _interactions.c.interaction_id == self.interaction_id,
+                _interactions.c.version == current.version,
+            )
+            .values(
+                stage=interaction.stage.value,
+                owner=interaction.owner,
+                version=current.version + 1,
+                last_at=event.at,
+                next_due=owed[0].due if owed else None,
+            )
+        )
+        if self.connection.execute(update).rowcount != 1:
+            raise StoreError(f"interaction {self.interaction_id!r} changed under a locked delivery")
+        if owed != current.obligations:
+            self._obligation_rows(owed, replace=True)
+        self.current = _Current(current.version + 1, interaction, current.policy, owed)
+        return delivery, self.current
+
+    def _open(self, item: _Received, event: InteractionOpened) -> tuple[Delivery, _Current]:
+        policy = self.policy or self.store._policy
+        interaction = open_interaction(event, policy)
+        owed = open_obligations(interaction, policy)
+        self.connection.execute(
+            _interactions.insert().values(
+                interaction_id=self.interaction_id,
+                policy=policy.name,
+                params=compact_json(policy.params.to_json()),
+                stage=interaction.stage.value,
+                owner=interaction.owner,
+                version=1,
+                customer_name=interaction.customer_name,
+                opened_at=event.at,
+                last_at=event.at,
+                next_due=owed[0].due if owed else None,
+            )
+        )
+        outcome = Outcome(interaction, (), Status.APPLIED)
+        delivery = self._journal(Fate.APPLIED, item, policy, outcome, position=0, owner=interaction.owner)
+        self._event_row(event, item.payload, (), 0, delivery.record.delivery_id)
+        self._obligation_rows(owed, replace=False)
+        self.current = _Current(1, interaction, policy, owed)
+        return delivery, self.current
+
+    def _event_row(
+        self, event: Event, payload: str, found: Sequence[Finding], position: int, delivery_id: int
+    ) -> None:
+        text = dump_event(event)  # contract JSON, whatever form the payload came in
+        self.connection.execute(
+            _events.insert().values(
+                interaction_id=self.interaction_id,
+                position=position,
+                event_id=event.event_id,
+                type=event.type,
+                at=event.at,
+                event=text,
+                findings=_findings_json(found),
+                delivery_id=delivery_id,
+            )
+        )
+
+    def _obligation_rows(self, owed: Sequence[Obligation], *, replace: bool) -> None:
+        if replace:
+            self.connection.execute(
+                _obligations.delete().where(_obligations.c.interaction_id == self.interaction_id)
+            )
+        if owed:
+            self.connection.execute(
+                _obligations.insert(),
+                [
+                    {
+                        "interaction_id": self.interaction_id,
+                        "kind": item.kind.value,
+                        "opened_at": item.opened_at,
+                        "due": item.due,
+                    }
+                    for item in owed
+                ],
+            )
+
+    def _journal(
+        self,
+        fate: Fate,
+        item: _Received,
+        policy: Policy | None,
+        outcome: Outcome | None,
+        *,
+        position: int | None = None,
+        error: str | None = None,
+        owner: str | None = None,
+    ) -> Delivery:
+        event = item.event if fate is not Fate.BAD_INPUT else None
+        found = outcome.findings if outcome is not None else ()
+        text = None if error is None else one_line(error, 1000)
+        values: dict[str, Any] = {
+            "interaction_id": self.interaction_id,
+            "received_at": self.received_at,
+            "fate": fate.value,
+            "mode": self.mode.value,
+            "policy": None if policy is None else policy.name,
+            "event_type": None if event is None else event.type,
+            "event_id": None if event is None else event.event_id,
+            "at": None if event is None else event.at,
+            "position": position,
+            "payload": item.payload,
+            "error": text,
+        }
+        result = self.connection.execute(_deliveries.insert().values(**values))
+        key = result.inserted_primary_key
+        assert key is not None
+        delivery_id = int(key[0])
+        if found:
+            assert event is not None
+            assert owner is not None
+            self.connection.execute(
+                _findings.insert(),
+                [
+                    {
+                        "delivery_id": delivery_id,
+                        "seq": seq,
+                        "interaction_id": self.interaction_id,
+                        "fate": fate.value,
+                        "position": position,
+                        "at": event.at,
+                        "rule": finding.rule,
+                        "severity": finding.severity.value,
+                        "message": finding.message,
+                        "event_type": finding.event_type,
+                        "owner": owner,
+                    }
+                    for seq, finding in enumerate(found)
+                ],
+            )
+        record = DeliveryRecord(
+            delivery_id,
+            self.interaction_id,
+            self.received_at,
+            fate,
+            self.mode,
+            None if policy is None else policy.name,
+            None if event is None else event.type,
+            None if event is None else event.event_id,
+            None if event is None else event.at,
+            position,
+            item.payload,
+            text,
+            found,
+        )
+        return Delivery(outcome, record)
