@@ -7,10 +7,10 @@ the input or the custom rules do, never fails writing text its output cannot
 encode, and never imports hypothesis or pytest.
 
 Each command is a module of this package (``review``, ``guide``, ``verify``,
-``diagram``, ``schema``, ``ingest``, ``due``, ``report``) with a ``configure(parser)`` that adds its arguments and a
-``run(args, out, err)`` that returns the exit status. Only the module of the
-command being run is imported, so a command pays at start-up for nothing it does
-not use; ``deescalate`` alone prints the help.
+``diagram``, ``schema``, ``ingest``, ``due``, ``report``) with a
+``configure(parser)`` that adds its arguments and a ``run(args, out, err)`` that
+returns the exit status. Only the module of the command being run is imported, so
+a command pays at start-up for nothing it does not use; ``deescalate`` alone prints the help.
 """
 
 from __future__ import annotations
