@@ -1,0 +1,389 @@
+"""The report over transcript files, reviewed in parallel worker processes.
+
+The files are cut into chunks, in order. Each worker reviews whole files, one
+after the other, counts them into a :class:`~deescalate.report.Builder`, and sends
+back only its chunk's :class:`~deescalate.report.Report` (a few kilobytes of
+counts) and the one-line reasons its bad files were not reviewed: no event ever
+crosses between processes. The parent merges the chunks' reports in order, so the
+result is the same whatever the number of workers.
+
+With ``--export``, each worker writes its chunk's rows to part files that the
+parent appends to the tables, in order, as the chunks come back.
+"""
+
+from __future__ import annotations
+
+import bisect
+import concurrent.futures
+import multiprocessing
+import os
+import shutil
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+
+import attrs
+
+from .._apply import Mode, Status
+from .._errors import ArgumentTypeError, ArgumentValueError, DeescalateError, describe
+from .._events import Escalated
+from .._loading import load_policy
+from .._obligations import open_obligations
+from .._policy import Policy
+from .._review import review
+from ..transcript import Line, read_transcript
+from ._aggregate import Builder, Report, walk
+from ._errors import CannotReadFile
+from ._export import TABLES, Exporter, utc
+
+#: Told of each file not reviewed: its path and why, in one line.
+OnBad = Callable[[str, str], None]
+
+_REFUSED = Status.REFUSED
+
+
+def expand(paths: Iterable[str]) -> Iterator[tuple[str, str | None]]:
+    """Each path to review, in order, with why it cannot be (or None).
+
+    A directory stands for its ``*.jsonl`` files, recursively, sorted by path as
+    ``deescalate review`` sorts them; one that cannot be listed, or holds no
+    transcript, is a bad entry itself.
+    """
+    for path in paths:
+        if path == "-" or not os.path.isdir(path):
+            yield path, None
+            continue
+        inside: list[tuple[str, str | None]] = []
+
+        def unlisted(
+            error: OSError, directory: str = path, found: list[tuple[str, str | None]] = inside
+        ) -> None:
+            where = error.filename if isinstance(error.filename, str) else directory
+            found.append((where, f"cannot read: {error.strerror or error}"))
+
+        for root, directories, files in os.walk(path, onerror=unlisted):
+            directories.sort()
+            inside.extend((os.path.join(root, name), None) for name in files if name.endswith(".jsonl"))
+        if not inside:
+            inside.append((path, "holds no .jsonl file"))
+        inside.sort(key=lambda entry: entry[0].split(os.sep))
+        yield from inside
+
+
+def _read(path: str) -> Iterator[bytes]:
+    try:
+        if path == "-":
+            if sys.stdin is None:
+                raise CannotReadFile("standard input", "it is closed")
+            yield from sys.stdin.buffer
+            return
+        with open(path, "rb") as handle:
+            yield from handle
+    except OSError as error:
+        raise CannotReadFile(path, str(error.strerror or error)) from None
+
+
+def _why(error: DeescalateError) -> str:
+    if isinstance(error, CannotReadFile):
+        return f"cannot read: {error.reason}"
+    try:
+        return str(error)
+    except Exception:  # pragma: no cover - a message that cannot be read
+        return type(error).__name__
+
+
+@attrs.frozen
+class Job:
+    """What every worker needs: the policy, the window, ``now``, and where parts of an export go."""
+
+    policy: Policy
+    now: datetime | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    #: The directory for the export's part files, or None: no export.
+    parts: str | None = None
+
+
+def review_file(path: str, job: Job, builder: Builder, exporter: Exporter | None) -> None:
+    """Review one transcript file and count it into ``builder`` (and its rows into ``exporter``).
+
+    Raises a :class:`~deescalate.DeescalateError` when the file is bad input or cannot be read.
+    """
+    count_transcript(_read(path), path, job, builder, exporter)
+
+
+def count_transcript(
+    raw: Iterable[str | bytes], path: str, job: Job, builder: Builder, exporter: Exporter | None = None
+) -> None:
+    """Review one transcript's lines and count it into ``builder``.
+
+    With an ``exporter``, its rows go there too, their source named ``path``.
+    """
+    policy = job.policy
+    escalated: dict[int, int] = {}  # id(event) -> its line's index, for the escalations
+    kept: list[Line] | None = [] if exporter is not None else None
+
+    def tap(source: Iterator[Line]) -> Iterator[Line]:
+        for line in source:
+            if type(line.event) is Escalated:
+                escalated[id(line.event)] = line.index
+            if kept is not None:
+                kept.append(line)
+            yield line
+
+    result = review(tap(read_transcript(raw)), policy, Mode.ADVISORY)
+    interaction = result.interaction
+    history = interaction.history
+    walked = walk(enumerate(history))
+    if not builder.includes(walked.opened_at):
+        return
+    stage = interaction.stage.value
+    builder.add_interaction(policy.name, stage, walked, result.events)
+    # Who had the interaction when each finding's event was judged: the agent, until
+    # the first applied escalation's line, and so on.
+    switches = [escalated[id(history[position])] for position, _, _ in walked.escalations]
+    owners = ["agent", *(to for _, to, _ in walked.escalations)]
+    counts = {"violation": 0, "warning": 0, "refused": 0}
+    rows = []
+    for item in result.findings:
+        line, finding = item.line, item.finding
+        owner = owners[bisect.bisect_left(switches, line.index)] if switches else "agent"
+        kind = "refused" if item.status is _REFUSED else finding.severity.value
+        counts[kind] += 1
+        builder.add_finding(finding.rule, kind, owner, line.event.at)
+        if exporter is not None:
+            rows.append(
+                {
+                    "interaction_id": interaction.interaction_id,
+                    "source": path,
+                    "index": line.index,
+                    "at": utc(line.event.at),
+                    "event_type": finding.event_type,
+                    "rule": finding.rule,
+                    "severity": finding.severity.value,
+                    "status": item.status.value,
+                    "owner": owner,
+                    "message": finding.message,
+                }
+            )
+    now = job.now
+    if now is not None:
+        if now < result.last_at:
+            builder.add_later_than_now()
+        else:
+            for obligation in open_obligations(interaction, policy):
+                builder.add_owed(obligation.kind, obligation.due < now)
+    if exporter is None or kept is None:
+        return
+    durations = dict(walked.durations())
+    exporter.write(
+        "interactions",
+        {
+            "interaction_id": interaction.interaction_id,
+            "source": path,
+            "policy": policy.name,
+            "stage": stage,
+            "outcome": walked.outcome(stage),
+            "owner": interaction.owner,
+            "opened_at": utc(walked.opened_at),
+            "last_at": utc(result.last_at),
+            "events": result.events,
+            "violations": counts["violation"],
+            "warnings": counts["warning"],
+            "refused": counts["refused"],
+            "acknowledgement_seconds": durations.get("acknowledgement"),
+            "agreement_seconds": durations.get("agreement"),
+            "follow_up_seconds": durations.get("follow_up"),
+            "fault": walked.facts[0] if walked.facts else None,
+            "root_cause": walked.facts[1] if walked.facts else None,
+            "prevention": walked.prevention if walked.resolved is not None else None,
+            "escalations": len(walked.escalations),
+            "rejections": walked.rejections,
+        },
+    )
+    for row in rows:
+        exporter.write("findings", row)
+    applied = {id(event) for event in history}
+    judged = {id(item.line.event): item.status.value for item in result.findings}
+    duplicates = {id(line.event) for line in result.duplicates}
+    for line in kept:
+        key = id(line.event)
+        status = (
+            "applied" if key in applied else judged.get(key) or ("duplicate" if key in duplicates else "late")
+        )
+        exporter.write(
+            "deliveries",
+            {
+                "interaction_id": interaction.interaction_id,
+                "source": path,
+                "index": line.index,
+                "at": utc(line.event.at),
+                "event_type": line.event.type,
+                "event_id": line.event.event_id,
+                "status": status,
+            },
+        )
+
+
+@attrs.frozen
+class ChunkResult:
+    """What a worker sends back for a chunk: its report, its bad files, where its export parts are."""
+
+    number: int
+    report: Report
+    bad: tuple[tuple[str, str], ...]
+    #: The part files of its export, by table (empty without one).
+    parts: tuple[tuple[str, str], ...] = ()
+
+
+def run_chunk(number: int, entries: Sequence[tuple[str, str | None]], job: Job) -> ChunkResult:
+    """Review a chunk of files, in order, into one report (and part files, for an export)."""
+    builder = Builder(job.now, job.since, job.until)
+    bad: list[tuple[str, str]] = []
+    exporter = Exporter(job.parts, f".{number:06d}") if job.parts is not None else None
+    if exporter is not None:
+        exporter.__enter__()
+    try:
+        for path, why in entries:
+            if why is None:
+                try:
+                    review_file(path, job, builder, exporter)
+                except DeescalateError as error:
+                    why = _why(error)
+            if why is not None:
+                builder.bad_files += 1
+                bad.append((path, why))
+    finally:
+        if exporter is not None:
+            exporter.close()
+    parts = tuple((table, str(exporter.path(table))) for table in TABLES) if exporter is not None else ()
+    return ChunkResult(number, builder.build(), tuple(bad), parts)
+
+
+# -- the worker processes -------------------------------------------------------------------------
+
+_JOB: Job | None = None
+
+
+def _start_worker(job: Job) -> None:
+    global _JOB
+    _JOB = job
+
+
+def _worker_chunk(number: int, entries: Sequence[tuple[str, str | None]]) -> ChunkResult:
+    assert _JOB is not None, "the worker was started without its job"
+    return run_chunk(number, entries, _JOB)
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """Fork where it is safe (POSIX, this process runs one thread): workers start at once.
+
+    Elsewhere, a fresh interpreter per worker ("spawn"), which imports what it runs.
+    """
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1 and sys.platform != "darwin":
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def _chunks(entries: Iterable[tuple[str, str | None]], size: int) -> Iterator[list[tuple[str, str | None]]]:
+    chunk: list[tuple[str, str | None]] = []
+    for entry in entries:
+        chunk.append(entry)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def usable_cpus() -> int:
+    """The processors this process may run on (the default ``--jobs``)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def report_transcripts(
+    paths: Iterable[str],
+    policy: Policy | str = "facts-first",
+    *,
+    now: datetime | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    jobs: int = 1,
+    export: str | os.PathLike[str] | None = None,
+    on_bad: OnBad | None = None,
+) -> Report:
+    """The complaint log over transcript files (a directory stands for its ``*.jsonl`` files).
+
+    Each file is reviewed in advisory mode under ``policy``, in ``jobs`` worker
+    processes (1: in this one). Interactions opened before ``since`` or at or after
+    ``until`` are left out; with ``now``, the obligations still open at that time are
+    counted. A file that cannot be read or is bad input is counted in
+    ``bad_files`` and passed to ``on_bad(path, reason)``; the others are still
+    reported. With ``export``, the rows go to JSON Lines tables in that directory.
+    """
+    if isinstance(paths, str | bytes) or not isinstance(paths, Iterable):
+        raise ArgumentTypeError("paths", f"must be a list of paths, got {describe(paths)}")
+    if isinstance(jobs, bool) or not isinstance(jobs, int):
+        raise ArgumentTypeError("jobs", f"must be a whole number, got {describe(jobs)}")
+    if jobs < 1:
+        raise ArgumentValueError("jobs", f"must be 1 or more, got {jobs}")
+    for name, moment in (("now", now), ("since", since), ("until", until)):
+        if moment is not None and (not isinstance(moment, datetime) or moment.utcoffset() is None):
+            raise ArgumentValueError(name, f"must be a timezone-aware datetime, got {describe(moment)}")
+    if since is not None and until is not None and until <= since:
+        raise ArgumentValueError("until", "must be later than since")
+    chosen = load_policy(policy)
+    entries = list(expand(str(path) for path in paths))
+    say = on_bad or (lambda path, why: None)
+    report = Report(now=now, since=since, until=until)
+    # Standard input is read here: a worker process has none.
+    local = [entry for entry in entries if entry[0] == "-"]
+    files = [entry for entry in entries if entry[0] != "-"]
+    exporter = Exporter(export) if export is not None else None
+    scratch = None
+    try:
+        if exporter is not None:
+            exporter.__enter__()
+            scratch = tempfile.mkdtemp(prefix=".parts-", dir=exporter.directory)
+        job = Job(chosen, now, since, until, scratch)
+        results: Iterator[ChunkResult]
+        if local:
+            results = iter([run_chunk(0, local, job)])
+            report = _gather(report, results, exporter, say)
+        workers = min(jobs, len(files))
+        if workers <= 1:
+            results = iter([run_chunk(1, files, job)]) if files else iter(())
+            report = _gather(report, results, exporter, say)
+        else:
+            # A few chunks per worker, for balance; no more than 500 files each, for the export's parts.
+            size = max(1, min(500, -(-len(files) // (workers * 4))))
+            with concurrent.futures.ProcessPoolExecutor(
+                workers, mp_context=_context(), initializer=_start_worker, initargs=(job,)
+            ) as pool:
+                chunks = list(_chunks(files, size))
+                futures = [pool.submit(_worker_chunk, n + 1, chunk) for n, chunk in enumerate(chunks)]
+                report = _gather(report, (future.result() for future in futures), exporter, say)
+    finally:
+        if exporter is not None:
+            exporter.close()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return report
+
+
+def _gather(report: Report, results: Iterable[ChunkResult], exporter: Exporter | None, say: OnBad) -> Report:
+    for result in results:
+        report = report.merge(result.report)
+        for path, why in result.bad:
+            say(path, why)
+        if exporter is not None:
+            for table, part in result.parts:
+                exporter.append_file(table, Path(part))
+    return report
