@@ -26,7 +26,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
-from .._errors import ArgumentTypeError, describe, one_line
+from .._errors import ArgumentTypeError, ArgumentValueError, describe, one_line
 from . import _schema
 from ._errors import StoreError
 
@@ -53,7 +53,9 @@ def url_of(url: object) -> sa.URL:
     try:
         parsed = sa.make_url(url)
     except (sa.exc.ArgumentError, ValueError) as error:
-        raise StoreError(f"not a database URL: {describe(url)} ({one_line(str(error), 200)})") from None
+        raise ArgumentValueError(
+            "url", f"is not a database URL: {describe(url)} ({one_line(str(error), 200)})"
+        ) from None
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed
@@ -77,7 +79,9 @@ def create(url: sa.URL) -> Engine:
                 f"cannot use {shown(url)}: {one_line(str(error), 200)} "
                 "(install the store's extra: pip install 'deescalate-fsm[store]')"
             ) from None
-    raise StoreError(f"the store runs on SQLite or PostgreSQL, not {backend!r} ({shown(url)})")
+    raise ArgumentValueError(
+        "url", f"names {backend!r}: the store runs on SQLite or PostgreSQL ({shown(url)})"
+    )
 
 
 def _sqlite(url: sa.URL) -> Engine:

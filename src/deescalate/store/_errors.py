@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._errors import DeescalateError
+from .._errors import DeescalateError, describe
 
 
 class StoreError(DeescalateError):
@@ -16,7 +16,7 @@ class UnknownInteraction(StoreError, LookupError):
     """No interaction of that id is in the store."""
 
     def __init__(self, interaction_id: str) -> None:
-        super().__init__(f"no interaction {interaction_id!r} in the store")
+        super().__init__(f"no interaction {describe(interaction_id)} in the store")
         self.interaction_id = interaction_id
 
     def __reduce__(self) -> tuple[type[UnknownInteraction], tuple[str]]:

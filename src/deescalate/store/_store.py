@@ -92,9 +92,66 @@ def _storable(text: str) -> str:
     return text
 
 
+#: The longest interaction or event id the store keeps: ids are keys of its indexes.
+ID_LIMIT = 512
+
+
+def _checked_id(value: object, argument: str) -> str:
+    """An id the store can key on: a non-empty string of at most :data:`ID_LIMIT`
+    characters, with no NUL character and no lone surrogate."""
+    if not isinstance(value, str):
+        raise ArgumentTypeError(argument, f"must be a string, got {describe(value)}")
+    problem = _id_problem(value)
+    if problem is not None:
+        raise ArgumentValueError(argument, problem)
+    return value
+
+
+def _id_problem(value: str) -> str | None:
+    if not value:
+        return "must not be empty"
+    if len(value) > ID_LIMIT:
+        return f"is {len(value)} characters long: the store keeps ids of at most {ID_LIMIT}"
+    if "\x00" in value:
+        return "holds a NUL character"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "holds a lone surrogate"
+    return None
+
+
+def _unstorable(event: Event) -> str | None:
+    """Why the store cannot keep ``event`` as it is (an overlong id, a NUL character in
+    its text, which PostgreSQL cannot store), or None."""
+    if isinstance(event, InteractionOpened):
+        problem = _id_problem(event.interaction_id)
+        if problem is not None:
+            return f"field 'interaction_id': {problem}"
+    if event.event_id is not None:
+        problem = _id_problem(event.event_id)
+        if problem is not None:
+            return f"field 'event_id': {problem}"
+    for field in attrs.fields(type(event)):
+        value = getattr(event, field.name)
+        texts = value if isinstance(value, tuple) else (value,)
+        if any(isinstance(text, str) and "\x00" in text for text in texts):
+            return f"field {describe(field.name)}: holds a NUL character, which the store cannot keep"
+    return None
+
+
 def _received(payload: object) -> _Received:
     """What arrived, parsed: an event, or bad input with its reason. Never raises for bad
     input (it is journaled); raises only for a payload of no kind a helpdesk sends."""
+    found = _parsed(payload)
+    if found.event is not None:
+        problem = _unstorable(found.event)
+        if problem is not None:
+            return _Received(None, found.payload, problem)
+    return found
+
+
+def _parsed(payload: object) -> _Received:
     if isinstance(payload, Event):
         return _Received(payload, dump_event(payload), None)
     if isinstance(payload, bytes | bytearray):
@@ -149,11 +206,13 @@ def _registry(policies: object) -> dict[str, Policy]:
     if isinstance(policies, Mapping):
         for name, policy in policies.items():
             if not isinstance(policy, Policy):
-                raise ArgumentTypeError(f"policies[{name!r}]", f"must be a Policy, got {describe(policy)}")
+                raise ArgumentTypeError(
+                    f"policies[{describe(name)}]", f"must be a Policy, got {describe(policy)}"
+                )
             if name != policy.name:
                 raise ArgumentValueError(
-                    f"policies[{name!r}]",
-                    f"is policy {policy.name!r}: a policy is registered by its own name",
+                    f"policies[{describe(name)}]",
+                    f"is policy {describe(policy.name)}: a policy is registered by its own name",
                 )
             found[name] = policy
         return found
@@ -236,19 +295,20 @@ class Store:
             known = self._policies.get(policy.name)
             if known is None:
                 raise PolicyError(
-                    f"policy {policy.name!r} is not in this store's registry: "
+                    f"policy {describe(policy.name)} is not in this store's registry: "
                     "pass it in Store(policies=[...])"
                 )
             if known != policy:
                 raise PolicyError(
-                    f"policy {policy.name!r} differs from the one of that name in this store's registry"
+                    f"policy {describe(policy.name)} differs from the one of that name "
+                    "in this store's registry"
                 )
             return known
         if isinstance(policy, str):
             known = self._policies.get(policy)
             if known is None:
                 names = ", ".join(sorted(self._policies))
-                raise PolicyError(f"no policy {policy!r} in this store's registry (it has: {names})")
+                raise PolicyError(f"no policy {describe(policy)} in this store's registry (it has: {names})")
             return known
         raise ArgumentTypeError(argument, f"must be a Policy or a policy's name, got {describe(policy)}")
 
@@ -257,12 +317,13 @@ class Store:
         policy = self._policies.get(name)
         if policy is None:
             raise PolicyError(
-                f"interaction {interaction_id!r} was opened under policy {name!r}, "
+                f"interaction {describe(interaction_id)} was opened under policy {describe(name)}, "
                 "which this store's registry lacks: pass it in Store(policies=[...])"
             )
         if json.loads(params) != policy.params.to_json():
             raise PolicyError(
-                f"policy {name!r} has changed since interaction {interaction_id!r} was opened under it "
+                f"policy {describe(name)} has changed since interaction {describe(interaction_id)} "
+                "was opened under it "
                 f"(its parameters then: {params}): an interaction is judged under one policy throughout"
             )
         return policy
@@ -328,10 +389,7 @@ class Store:
         policy: object,
         resume: bool = False,
     ) -> list[Delivery]:
-        if not isinstance(interaction_id, str):
-            raise ArgumentTypeError("interaction_id", f"must be a string, got {describe(interaction_id)}")
-        if not interaction_id:
-            raise ArgumentValueError("interaction_id", "must not be empty")
+        interaction_id = _checked_id(interaction_id, "interaction_id")
         chosen = self._mode if mode is None else checked_mode(mode)
         named = None if policy is None else self._policy_named(policy, "policy")
         received_at = checked_now(self._clock(), "clock()")
@@ -347,7 +405,7 @@ class Store:
 
         with self._turn if self._memory else _NO_LOCK:
             try:
-                results = _engine.retried(self.engine, work, f"cannot deliver to {interaction_id!r}")
+                results = _engine.retried(self.engine, work, f"cannot deliver to {describe(interaction_id)}")
             except StoreError:
                 self._forget(interaction_id)
                 raise
@@ -391,30 +449,28 @@ class Store:
             interaction, start = None, 0
         else:
             interaction, start = cached.interaction, cached.version
-        query = (
-            sa.select(_events.c.position, _events.c.event)
-            .where(_events.c.interaction_id == interaction_id, _events.c.position >= start)
-            .order_by(_events.c.position)
-        )
-        for position, text in connection.execute(query):
+        log = connection.execute(_LOG_FROM, {"interaction_id": interaction_id, "start": start})
+        for position, text in log:
             event = parse_event(text)
             if interaction is None:
                 if position != 0 or not isinstance(event, InteractionOpened):
                     raise StoreError(
-                        f"interaction {interaction_id!r}: its log does not start with interaction_opened"
+                        f"interaction {describe(interaction_id)}: "
+                        "its log does not start with interaction_opened"
                     )
                 interaction = open_interaction(event, policy)
                 continue
             interaction, _, status = step(interaction, event, policy, Mode.ADVISORY)
             if status is not Status.APPLIED or len(interaction.history) != position + 1:
                 raise StoreError(
-                    f"interaction {interaction_id!r}: its event at position {position} does not replay "
+                    f"interaction {describe(interaction_id)}: "
+                    f"its event at position {position} does not replay "
                     f"({status.value}): the log was changed outside the store"
                 )
         held = 0 if interaction is None else len(interaction.history)
         if interaction is None or held != row.version:
             raise StoreError(
-                f"interaction {interaction_id!r}: its log holds {held} "
+                f"interaction {describe(interaction_id)}: its log holds {held} "
                 f"events, its row says {row.version}: the log was changed outside the store"
             )
         current = _Current(row.version, interaction, policy, open_obligations(interaction, policy))
@@ -435,14 +491,9 @@ class Store:
         return self._read_current(interaction_id).policy
 
     def _read_current(self, interaction_id: str) -> _Current:
-        if not isinstance(interaction_id, str):
-            raise ArgumentTypeError("interaction_id", f"must be a string, got {describe(interaction_id)}")
+        interaction_id = _checked_id(interaction_id, "interaction_id")
         with self._reading() as connection:
-            row = connection.execute(
-                sa.select(_interactions.c.version, _interactions.c.policy, _interactions.c.params).where(
-                    _interactions.c.interaction_id == interaction_id
-                )
-            ).first()
+            row = connection.execute(_LOAD, {"interaction_id": interaction_id}).first()
             if row is None:
                 raise UnknownInteraction(interaction_id)
             return self._current(connection, interaction_id, row)
@@ -453,8 +504,7 @@ class Store:
 
     def interaction(self, interaction_id: str) -> StoredInteraction:
         """The current-state row of ``interaction_id``."""
-        if not isinstance(interaction_id, str):
-            raise ArgumentTypeError("interaction_id", f"must be a string, got {describe(interaction_id)}")
+        interaction_id = _checked_id(interaction_id, "interaction_id")
         found = self._rows(
             sa.select(*_SUMMARY).where(_interactions.c.interaction_id == interaction_id), _summary
         )
@@ -691,9 +741,21 @@ def _record(row: Any, found: tuple[Finding, ...]) -> DeliveryRecord:
 
 
 def _text(argument: str, value: object) -> str:
+    """A string to compare a column with: any a database can take (no NUL, no lone surrogate)."""
     if not isinstance(value, str):
         raise ArgumentTypeError(argument, f"must be a string, got {describe(value)}")
+    problem = _id_problem(value) if value and len(value) <= ID_LIMIT else None
+    if problem is not None or "\x00" in value or not _encodable(value):
+        raise ArgumentValueError(argument, problem or "holds a NUL character or a lone surrogate")
     return value
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _fate(value: object) -> Fate:
@@ -709,7 +771,7 @@ def _fate(value: object) -> Fate:
 def _limited(query: Any, limit: object) -> Any:
     if limit is None:
         return query
-    if type(limit) is not int or limit < 0:
+    if type(limit) is not int or not 0 <= limit < 2**62:
         raise ArgumentValueError("limit", f"must be a whole number, 0 or more, got {describe(limit)}")
     return query.limit(limit)
 
@@ -720,6 +782,41 @@ def _between(query: Any, column: Any, since: object, until: object) -> Any:
     if until is not None:
         query = query.where(column < checked_now(until, "until"))
     return query
+
+
+#: The delivery path's statements, built once with bind parameters and executed with a
+#: dict of values. SQLAlchemy then compiles each once (its cache key is memoized on the
+#: statement); a statement built per call (``.values(...)``, ``.where(column == value)``)
+#: pays its construction, the coercion of every value and a fresh cache key each time,
+#: which was most of a delivery's Python time.
+_LOAD = sa.select(_interactions.c.version, _interactions.c.policy, _interactions.c.params).where(
+    _interactions.c.interaction_id == sa.bindparam("interaction_id")
+)
+#: The same, locking the interaction's row for the transaction (PostgreSQL).
+_LOAD_LOCKED = _LOAD.with_for_update()
+#: The interaction's events from position ``start`` on, in order.
+_LOG_FROM = (
+    sa.select(_events.c.position, _events.c.event)
+    .where(
+        _events.c.interaction_id == sa.bindparam("interaction_id"),
+        _events.c.position >= sa.bindparam("start"),
+    )
+    .order_by(_events.c.position)
+)
+#: The compare-and-set: the new state, where the row is still at the version read.
+#: (The WHERE clause's parameters may not share a name with a column being set.)
+_ADVANCE = _interactions.update().where(
+    _interactions.c.interaction_id == sa.bindparam("at_interaction"),
+    _interactions.c.version == sa.bindparam("at_version"),
+)
+_CLEAR_OBLIGATIONS = _obligations.delete().where(
+    _obligations.c.interaction_id == sa.bindparam("interaction_id")
+)
+_OPEN = _interactions.insert()
+_JOURNAL = _deliveries.insert()
+_EVENT = _events.insert()
+_OBLIGATIONS = _obligations.insert()
+_FINDINGS = _findings.insert()
 
 
 class _Run:
@@ -748,19 +845,16 @@ class _Run:
         database is already locked by ``BEGIN IMMEDIATE``)."""
         if self.loaded:
             return self.current
-        query = sa.select(_interactions.c.version, _interactions.c.policy, _interactions.c.params).where(
-            _interactions.c.interaction_id == self.interaction_id
-        )
-        if self.connection.dialect.name == "postgresql":
-            query = query.with_for_update()
-        row = self.connection.execute(query).first()
+        query = _LOAD_LOCKED if self.connection.dialect.name == "postgresql" else _LOAD
+        row = self.connection.execute(query, {"interaction_id": self.interaction_id}).first()
         self.loaded = True
         if row is not None:
             current = self.store._current(self.connection, self.interaction_id, row)
             if self.policy is not None and self.policy is not current.policy:
                 raise PolicyError(
-                    f"interaction {self.interaction_id!r} was opened under policy {current.policy.name!r}: "
-                    f"delivering to it under {self.policy.name!r} is refused"
+                    f"interaction {describe(self.interaction_id)} was opened under policy "
+                    f"{describe(current.policy.name)}: "
+                    f"delivering to it under {describe(self.policy.name)} is refused"
                 )
             self.current = current
         return self.current
@@ -779,7 +873,8 @@ class _Run:
         if journal[:shared] != given[:shared]:
             position = next(i for i in range(shared) if journal[i] != given[i])
             raise StoreError(
-                f"interaction {self.interaction_id!r} was delivered other events before: its transcript "
+                f"interaction {describe(self.interaction_id)} was delivered other events before: "
+                "its transcript "
                 f"differs from the store's journal at event #{position}"
             )
         return shared
@@ -790,15 +885,15 @@ class _Run:
             return self._journal(Fate.BAD_INPUT, item, None, None, error=item.error), None
         if isinstance(event, InteractionOpened) and event.interaction_id != self.interaction_id:
             error = (
-                f"interaction_id: the event is for interaction {event.interaction_id!r}, "
-                f"not {self.interaction_id!r}"
+                f"interaction_id: the event is for interaction {describe(event.interaction_id)}, "
+                f"not {describe(self.interaction_id)}"
             )
             return self._journal(Fate.BAD_INPUT, item, None, None, error=error), None
         current = self._load()
         if current is None:
             if not isinstance(event, InteractionOpened):
                 error = (
-                    f"interaction {self.interaction_id!r} is not open: its first event must be "
+                    f"interaction {describe(self.interaction_id)} is not open: its first event must be "
                     f"interaction_opened, not {event.type}"
                 )
                 return self._journal(Fate.INVALID, item, None, None, error=error), None
@@ -815,22 +910,17 @@ class _Run:
         delivery = self._journal(fate, item, current.policy, outcome, position=position, owner=before.owner)
         self._event_row(event, item.payload, found, position, delivery.record.delivery_id)
         owed = open_obligations(interaction, current.policy)
-        update = (
-            _interactions.update()
-            .where(
-                _interactions.c.interaction_id == self.interaction_id,
-                _interactions.c.version == current.version,
-            )
-            .values(
-                stage=interaction.stage.value,
-                owner=interaction.owner,
-                version=current.version + 1,
-                last_at=event.at,
-                next_due=owed[0].due if owed else None,
-            )
-        )
-        if self.connection.execute(update).rowcount != 1:
-            raise StoreError(f"interaction {self.interaction_id!r} changed under a locked delivery")
+        update = {
+            "stage": interaction.stage.value,
+            "owner": interaction.owner,
+            "version": current.version + 1,
+            "last_at": event.at,
+            "next_due": owed[0].due if owed else None,
+            "at_interaction": self.interaction_id,
+            "at_version": current.version,
+        }
+        if self.connection.execute(_ADVANCE, update).rowcount != 1:
+            raise StoreError(f"interaction {describe(self.interaction_id)} changed under a locked delivery")
         if owed != current.obligations:
             self._obligation_rows(owed, replace=True)
         self.current = _Current(current.version + 1, interaction, current.policy, owed)
@@ -841,18 +931,19 @@ class _Run:
         interaction = open_interaction(event, policy)
         owed = open_obligations(interaction, policy)
         self.connection.execute(
-            _interactions.insert().values(
-                interaction_id=self.interaction_id,
-                policy=policy.name,
-                params=compact_json(policy.params.to_json()),
-                stage=interaction.stage.value,
-                owner=interaction.owner,
-                version=1,
-                customer_name=interaction.customer_name,
-                opened_at=event.at,
-                last_at=event.at,
-                next_due=owed[0].due if owed else None,
-            )
+            _OPEN,
+            {
+                "interaction_id": self.interaction_id,
+                "policy": policy.name,
+                "params": compact_json(policy.params.to_json()),
+                "stage": interaction.stage.value,
+                "owner": interaction.owner,
+                "version": 1,
+                "customer_name": interaction.customer_name,
+                "opened_at": event.at,
+                "last_at": event.at,
+                "next_due": owed[0].due if owed else None,
+            },
         )
         outcome = Outcome(interaction, (), Status.APPLIED)
         delivery = self._journal(Fate.APPLIED, item, policy, outcome, position=0, owner=interaction.owner)
@@ -866,26 +957,25 @@ class _Run:
     ) -> None:
         text = dump_event(event)  # contract JSON, whatever form the payload came in
         self.connection.execute(
-            _events.insert().values(
-                interaction_id=self.interaction_id,
-                position=position,
-                event_id=event.event_id,
-                type=event.type,
-                at=event.at,
-                event=text,
-                findings=_findings_json(found),
-                delivery_id=delivery_id,
-            )
+            _EVENT,
+            {
+                "interaction_id": self.interaction_id,
+                "position": position,
+                "event_id": event.event_id,
+                "type": event.type,
+                "at": event.at,
+                "event": text,
+                "findings": _findings_json(found),
+                "delivery_id": delivery_id,
+            },
         )
 
     def _obligation_rows(self, owed: Sequence[Obligation], *, replace: bool) -> None:
         if replace:
-            self.connection.execute(
-                _obligations.delete().where(_obligations.c.interaction_id == self.interaction_id)
-            )
+            self.connection.execute(_CLEAR_OBLIGATIONS, {"interaction_id": self.interaction_id})
         if owed:
             self.connection.execute(
-                _obligations.insert(),
+                _OBLIGATIONS,
                 [
                     {
                         "interaction_id": self.interaction_id,
@@ -924,7 +1014,7 @@ class _Run:
             "payload": item.payload,
             "error": text,
         }
-        result = self.connection.execute(_deliveries.insert().values(**values))
+        result = self.connection.execute(_JOURNAL, values)
         key = result.inserted_primary_key
         assert key is not None
         delivery_id = int(key[0])
@@ -932,7 +1022,7 @@ class _Run:
             assert event is not None
             assert owner is not None
             self.connection.execute(
-                _findings.insert(),
+                _FINDINGS,
                 [
                     {
                         "delivery_id": delivery_id,
