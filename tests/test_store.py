@@ -536,3 +536,24 @@ def test_the_store_agrees_with_apply_whatever_arrives(sequence: list[object], mo
     # A fresh process (no cache) rebuilds the same from the database.
     store._cache.clear()
     assert store.get(interaction_id) == expected
+
+
+def test_the_database_itself_refuses_an_event_id_twice(store_url: str) -> None:
+    """The unique key on (interaction, event_id) holds whatever writes to the tables."""
+    with Store(store_url) as store:
+        for line in FOLLOW_THROUGH[:3]:
+            store.deliver("T-2040", line)
+        row = {
+            "interaction_id": "T-2040",
+            "position": 3,
+            "event_id": "ft-02",
+            "type": "customer_vented",
+            "at": T0,
+            "event": FOLLOW_THROUGH[1],
+            "findings": "[]",
+            "delivery_id": 1,
+        }
+        with pytest.raises(sa.exc.IntegrityError), store.engine.begin() as connection:
+            connection.execute(_schema.events.insert().values(**row))
+        with store.engine.begin() as connection:  # without an id, nothing to refuse
+            connection.execute(_schema.events.insert().values(**{**row, "event_id": None}))
