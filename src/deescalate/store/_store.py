@@ -159,7 +159,7 @@ def _parsed(payload: object) -> _Received:
         try:
             event = parse_event(bytes(payload).decode("utf-8"))
         except UnicodeDecodeError:
-            return _Received(None, _storable(text), "line: is not UTF-8 text")
+            return _Received(None, _storable(text), "field 'line': is not valid UTF-8")
         except EventError as error:
             return _Received(None, _storable(text), str(error))
         return _Received(event, _storable(text), None)
