@@ -557,3 +557,25 @@ def test_the_database_itself_refuses_an_event_id_twice(store_url: str) -> None:
             connection.execute(_schema.events.insert().values(**row))
         with store.engine.begin() as connection:  # without an id, nothing to refuse
             connection.execute(_schema.events.insert().values(**{**row, "event_id": None}))
+
+
+def test_ingest_after_webhooks_compares_events_not_their_wording(store_url: str) -> None:
+    """Events delivered as JSON text or objects count as delivered, whatever their spacing or
+    key order; bad input in the journal is passed over."""
+    events = [parse_event(line) for line in FOLLOW_THROUGH]
+    with Store(store_url) as store:
+        store.deliver("T-2040", FOLLOW_THROUGH[0])
+        store.deliver("T-2040", json.loads(FOLLOW_THROUGH[1]))
+        store.deliver("T-2040", b"not json")
+        assert [d.record.position for d in store.ingest(events)] == list(range(2, 11))
+        assert store.ingest(events) == []
+
+
+def test_a_reader_never_creates_a_store(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.db"
+    sa.create_engine(f"sqlite:///{empty}").dispose()
+    empty.write_bytes(b"")
+    with pytest.raises(StoreError, match="no store at"):
+        Store(f"sqlite:///{empty}", create=False)
+    with sa.create_engine(f"sqlite:///{empty}").connect() as connection:
+        assert sa.inspect(connection).get_table_names() == []

@@ -59,6 +59,12 @@ def test_ingest_loads_each_file_once_and_reports_like_review(corpus: Path, store
     data = json.loads(clean.stdout)
     assert data["files"][0]["unchanged"] is True and data["files"][0]["violations"] == 0
     assert data["totals"]["deliveries"] == 0
+    (corpus / "zz-broken.jsonl").write_text('{"type": "interaction_opened", "at": "yesterday"}\n')
+    broken = json.loads(
+        deescalate("ingest", corpus / "zz-broken.jsonl", "--db", store_url, "--format", "json").stdout
+    )
+    assert broken["files"][0]["line"] == 1 and broken["files"][0]["field"] == "interaction_id"
+    (corpus / "zz-broken.jsonl").unlink()
     violations = deescalate("ingest", corpus / "violations.jsonl", "--db", store_url)
     assert violations.returncode == 1
 
@@ -150,6 +156,7 @@ def test_due_lists_what_is_owed(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["due", "--db", "missing.db"], "no store at"),
+        (["due", "--db", "x.db"], "no store at"),
         (["due", "--db", "x.db", "--now", "tomorrow"], "is not an ISO-8601 timestamp"),
         (["due", "--db", "mysql://localhost/x"], "SQLite or PostgreSQL"),
         (["due", "--db", "postgresql://nobody@127.0.0.1:1/x?connect_timeout=2"], "cannot prepare the store"),

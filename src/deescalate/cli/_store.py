@@ -32,8 +32,9 @@ def url_of(db: str) -> str:
 
 
 def open_store(db: str, *, existing: bool, **options: Any) -> Store:
-    """The store ``--db`` names. With ``existing``, a SQLite file must already be there: a
-    command that only reads must not create an empty store at a mistyped path."""
+    """The store ``--db`` names. With ``existing``, it must already be there (a SQLite
+    file, and the store's tables in it): a command that only reads must not create an
+    empty store at a mistyped path."""
     try:
         from ..store import Store
     except ImportError as error:
@@ -49,4 +50,4 @@ def open_store(db: str, *, existing: bool, **options: Any) -> Store:
             path = parsed.database
             if path not in (None, "", ":memory:") and not os.path.exists(path):
                 raise ArgumentValueError("--db", f"no store at {path}: the file does not exist")
-    return Store(url, **options)
+    return Store(url, create=not existing, **options)

@@ -21,7 +21,7 @@ from .._loading import load_policy
 from ..transcript import read_transcript
 from ._shared import Styles, add_policy_option, lines, plural, printable, say, writes_unicode
 from ._store import add_db_option, open_store
-from .review import _expand
+from .review import _Bad, _expand
 
 if TYPE_CHECKING:
     import argparse
@@ -64,6 +64,8 @@ def run(args: argparse.Namespace, out: TextIO, err: IO[str]) -> int:
     policy = load_policy(args.policy)
     mode = Mode.STRICT if args.strict else Mode.ADVISORY
     store = open_store(args.db, existing=False, policies=[policy], policy=policy, mode=mode)
+    from ..store import JournalConflict, StoreError  # importable now: the store is open
+
     styles = Styles(out)
     totals = {"files": 0, "bad_files": 0, "unchanged": 0, "deliveries": 0, "violations": 0, "warnings": 0}
     fates: dict[str, int] = {}
@@ -82,11 +84,14 @@ def run(args: argparse.Namespace, out: TextIO, err: IO[str]) -> int:
                     raise _BadFile("holds no event")
                 delivered = store.ingest(events, mode=mode, policy=policy)
             except (DeescalateError, _BadFile) as error:
-                message = str(error)
+                if isinstance(error, StoreError) and not isinstance(error, JournalConflict):
+                    raise  # the database failed: that is no fault of this file
+                why = _Bad.of(error) if isinstance(error, DeescalateError) else _Bad(str(error))
+                message = why.message
                 totals["bad_files"] += 1
                 status = 2
                 say(err, f"{path}: {message}")
-                entry["error"] = message
+                entry.update(error=message, line=why.line, field=why.field)
                 entries.append(entry)
                 if args.format != "json":
                     out.write(f"{name}: {styles.violation('not ingested')}: {message}\n")

@@ -13,7 +13,7 @@ It needs the ``[store]`` extra (SQLAlchemy and psycopg): ``pip install
 
 from __future__ import annotations
 
-from ._errors import StoreError, UnknownInteraction
+from ._errors import JournalConflict, StoreError, UnknownInteraction
 from ._records import Delivery, DeliveryRecord, DueObligation, Fate, StoredFinding, StoredInteraction
 from ._schema import SCHEMA_VERSION
 from ._store import Payload, Store
@@ -24,6 +24,7 @@ __all__ = [
     "DeliveryRecord",
     "DueObligation",
     "Fate",
+    "JournalConflict",
     "Payload",
     "Store",
     "StoreError",

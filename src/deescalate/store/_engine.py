@@ -153,7 +153,11 @@ def _reason(error: sa.exc.DBAPIError) -> str:
     return one_line(str(error.orig) if error.orig is not None else str(error), 300)
 
 
-def prepare(engine: Engine, url: sa.URL) -> int:
+class _NoStore(StoreError):
+    """The database holds no store, and it was not to be created."""
+
+
+def prepare(engine: Engine, url: sa.URL, *, create: bool = True) -> int:
     """Create the schema on first use, or bring an older one up to date; returns its version.
 
     Concurrent first uses are safe: SQLite serialises them by its write lock,
@@ -164,6 +168,8 @@ def prepare(engine: Engine, url: sa.URL) -> int:
         if connection.dialect.name == "postgresql":
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(7261002514)"))
         if not sa.inspect(connection).has_table(_schema.schema.name):
+            if not create:
+                raise _NoStore(f"no store at {shown(url)}: it has no deescalate tables")
             _schema.metadata.create_all(connection)
             connection.execute(_schema.schema.insert().values(id=1, version=_schema.SCHEMA_VERSION))
             return _schema.SCHEMA_VERSION

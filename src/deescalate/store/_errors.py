@@ -21,3 +21,7 @@ class UnknownInteraction(StoreError, LookupError):
 
     def __reduce__(self) -> tuple[type[UnknownInteraction], tuple[str]]:
         return type(self), (self.interaction_id,)
+
+
+class JournalConflict(StoreError):
+    """A transcript to ingest differs from what the store's journal holds for its interaction."""
