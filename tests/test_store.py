@@ -282,6 +282,11 @@ def test_listing_and_time_ranges(store_url: str) -> None:
         assert [row.interaction_id for row in store.interactions(stage=Stage.AGREED)] == ["T-2040"]
         assert store.interactions(owner="nobody") == []
         assert len(store.interactions(limit=2)) == 2
+        page = store.interactions(limit=2)
+        assert page + store.interactions(after=page[-1].interaction_id) == store.interactions()
+        journal = store.deliveries()
+        first = store.deliveries(limit=5)
+        assert first + store.deliveries(after=first[-1].delivery_id) == journal
         assert store.interactions(policy="apologize-first") == []
         first_hour = store.deliveries(until=datetime(2026, 4, 6, 13, 0, tzinfo=UTC))
         assert len(first_hour) == len(FOLLOW_THROUGH)
@@ -489,7 +494,9 @@ def test_unstorable_text_is_kept_escaped(store_url: str) -> None:
 def deliveries(draw: st.DrawFn) -> list[object]:
     """A transcript as a helpdesk would deliver it: some events twice, some out of order,
     some as JSON text or objects, a few not events at all."""
-    opening = openings(at=START, interaction_id=st.text("ABCT-0123456789é", min_size=1, max_size=8))
+    opening = openings(
+        at=START, interaction_id=st.text("ABCT-0123456789é", min_size=1, max_size=8), customer_name=st.none()
+    )
     events = list(draw(transcripts(FACTS_FIRST, max_events=20, violations=True, opening=opening)))
     out: list[object] = []
     for index, event in enumerate(events):

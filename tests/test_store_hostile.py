@@ -44,7 +44,7 @@ def _cases() -> list[tuple[str, Callable[..., Any], dict[str, Any]]]:
         (
             "interactions",
             store.interactions,
-            {"stage": "venting", "owner": "agent", "policy": None, "limit": 5},
+            {"stage": "venting", "owner": "agent", "policy": None, "limit": 5, "after": "A"},
         ),
         ("due", store.due, {"at": AT, "limit": None}),
         (
@@ -55,7 +55,7 @@ def _cases() -> list[tuple[str, Callable[..., Any], dict[str, Any]]]:
         (
             "deliveries",
             store.deliveries,
-            {"since": None, "until": AT, "interaction_id": "T-1", "fate": "applied"},
+            {"since": None, "until": AT, "interaction_id": "T-1", "fate": "applied", "after": 0},
         ),
     ]
 
