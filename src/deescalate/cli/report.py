@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import IO, TYPE_CHECKING, TextIO
 
 from .._errors import ArgumentValueError
+from ..report._errors import ReportError
 from ._shared import Styles, say, writes_unicode
 
 if TYPE_CHECKING:
@@ -113,21 +114,27 @@ def run(args: argparse.Namespace, out: TextIO, err: IO[str]) -> int:
         raise ArgumentValueError("--until", "must be later than --since")
     jobs = _jobs(args.jobs)
     if args.db is not None and args.files:
-        raise ArgumentValueError("FILE", "give transcript files or --db, not both")
+        raise ReportError("give transcript files or --db, not both")
     if args.db is None and not args.files:
-        raise ArgumentValueError("FILE", "give transcript files (or directories), or a store with --db")
+        raise ReportError("give transcript files (or directories), or a store with --db")
     if args.format == "html":  # before the work: a missing extra is said at once
         from ..report._html import check_available
 
         check_available()
     if args.db is not None:
-        from ..report._sql import report_store
-
         if jobs is not None:
             raise ArgumentValueError("--jobs", "is for transcript files: a store is aggregated in SQL")
-        report = report_store(
-            args.db, policy=args.policy, now=now, since=since, until=until, export=args.export
-        )
+        from ._store import open_store
+
+        store = open_store(args.db, existing=True)
+        try:
+            from ..report._sql import report_store
+
+            report = report_store(
+                store, policy=args.policy, now=now, since=since, until=until, export=args.export
+            )
+        finally:
+            store.close()
     else:
         from ..report._transcripts import report_transcripts, usable_cpus
 

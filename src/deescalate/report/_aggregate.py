@@ -425,7 +425,8 @@ class Walk:
                 yield name, (moment - self.opened_at) // _ONE_SECOND
 
 
-_WATCHED = frozenset(
+#: The event types a report reads (besides the opening): :func:`walk` skips the others.
+WATCHED = frozenset(
     {
         *TIMES.values(),
         "manager_requested",
@@ -455,7 +456,7 @@ def walk(events: Iterable[tuple[int, Event]]) -> Walk:
     facts: tuple[str, str] | None = None
     for position, event in iterator:
         kind = event.type
-        if kind not in _WATCHED:
+        if kind not in WATCHED:
             continue
         if kind not in reached:
             reached[kind] = event.at

@@ -56,6 +56,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "status",
         "owner",
         "message",
+        "delivery_id",
     ),
     "deliveries": (
         "interaction_id",
@@ -65,6 +66,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "event_type",
         "event_id",
         "status",
+        "delivery_id",
+        "received_at",
     ),
 }
 

@@ -395,7 +395,7 @@ def format_html(report: Report) -> str:
     )
     body += _table(
         ("met late (after the deadline)", "count"),
-        [(OBLIGATION_WORDS[k.value], late.get((k.value,), 0)) for k in ObligationKind],
+        [(OBLIGATION_WORDS[k.value] + "s", late.get((k.value,), 0)) for k in ObligationKind],
     )
     if report.now is not None:
         owed = report.owed.by(0, 1)
@@ -403,7 +403,7 @@ def format_html(report: Report) -> str:
             ("owed at " + report.now.isoformat(), "open", "overdue"),
             [
                 (
-                    OBLIGATION_WORDS[k.value].split(" (")[0],
+                    OBLIGATION_WORDS[k.value] + "s",
                     owed.get((k.value, "open"), 0) + owed.get((k.value, "overdue"), 0),
                     owed.get((k.value, "overdue"), 0),
                 )

@@ -27,12 +27,12 @@ TIME_WORDS: dict[str, str] = {
     "follow_up": "to follow-up completed",
 }
 
-#: How each kind of obligation reads, in the plural.
+#: How each kind of obligation reads (one of them).
 OBLIGATION_WORDS: dict[str, str] = {
-    ObligationKind.CALLBACK.value: "callbacks (broken promises)",
-    ObligationKind.PROGRESS_REPORT.value: "progress reports",
-    ObligationKind.FOLLOW_UP.value: "follow-ups",
-    ObligationKind.ESCALATION.value: "escalations",
+    ObligationKind.CALLBACK.value: "promised callback",
+    ObligationKind.PROGRESS_REPORT.value: "progress report",
+    ObligationKind.FOLLOW_UP.value: "follow-up",
+    ObligationKind.ESCALATION.value: "escalation",
 }
 
 #: The most rows of a table the text shows (the JSON has them all).
@@ -176,7 +176,8 @@ def format_text(report: Report, styles: Styles | None = None) -> str:
         s.bold("Rejected remedies: ") + f"{count(rejections.get(('rejections',), 0), 'rejection')} in "
         f"{count(rejections.get(('interactions',), 0), 'interaction')}",
         s.bold("Met late (after the deadline): ")
-        + ", ".join(f"{late.get((kind,), 0):,} {words}" for kind, words in OBLIGATION_WORDS.items()),
+        + ", ".join(count(late.get((kind,), 0), words) for kind, words in OBLIGATION_WORDS.items())
+        + " (a late callback is a broken promise)",
     ]
     out += _owed(report, s)
     out += _causes(report.root_causes(), s)
@@ -196,7 +197,7 @@ def _owed(report: Report, s: Styles) -> list[str]:
             ("obligation", "open", "overdue"),
             [
                 (
-                    words.split(" (")[0],
+                    words + "s",
                     f"{counted.get((kind, 'open'), 0) + counted.get((kind, 'overdue'), 0):,}",
                     f"{counted.get((kind, 'overdue'), 0):,}",
                 )

@@ -167,6 +167,7 @@ def count_transcript(
                     "status": item.status.value,
                     "owner": owner,
                     "message": finding.message,
+                    "delivery_id": None,
                 }
             )
     now = job.now
@@ -224,6 +225,8 @@ def count_transcript(
                 "event_type": line.event.type,
                 "event_id": line.event.event_id,
                 "status": status,
+                "delivery_id": None,
+                "received_at": None,
             },
         )
 
