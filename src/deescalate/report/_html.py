@@ -70,9 +70,13 @@ figure { margin: 0 0 8px; }
 figure svg { width: 100%; height: auto; display: block; }
 table { border-collapse: collapse; width: 100%; font-size: .92rem; font-variant-numeric: tabular-nums; }
 caption { text-align: left; color: var(--muted); font-size: .85rem; padding-bottom: 4px; }
-th, td { padding: 4px 8px; border-bottom: 1px solid var(--line); text-align: right; vertical-align: top; }
+th, td { padding: 4px 8px; white-space: nowrap; border-bottom: 1px solid var(--line); text-align: right;
+         vertical-align: top; }
 th:first-child, td:first-child { text-align: left; }
-td.text { text-align: left; }
+td.text { text-align: left; white-space: normal; }
+th[scope=row] { white-space: normal; }
+.columns { display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); gap: 8px 24px;
+           align-items: start; }
 thead th { font-weight: 600; color: var(--muted); }
 .bad { color: #b2182b; font-weight: 600; }
 .note { color: var(--muted); font-size: .9rem; }
@@ -187,15 +191,6 @@ def _hbar(
     return draw
 
 
-def _unit(spans: Sequence[timedelta]) -> tuple[str, float]:
-    longest = max((s.total_seconds() for s in spans), default=0)
-    if longest >= 2 * 86_400:
-        return "days", 86_400
-    if longest >= 2 * 3_600:
-        return "hours", 3_600
-    return "minutes", 60
-
-
 # -- the page ---------------------------------------------------------------------------------------
 
 
@@ -278,9 +273,8 @@ def format_html(report: Report) -> str:
     reached = [name for name in TIMES if stats[name].count]
     body = ""
     if reached:
-        unit, seconds = _unit([s for name in reached for s in (stats[name].p90,) if s is not None])
-        medians = [(stats[n].median or timedelta()).total_seconds() / seconds for n in reached]
-        p90s = [(stats[n].p90 or timedelta()).total_seconds() / seconds for n in reached]
+        medians = [(stats[n].median or timedelta()).total_seconds() for n in reached]
+        p90s = [(stats[n].p90 or timedelta()).total_seconds() for n in reached]
         described = "; ".join(
             f"{TIME_WORDS[n]}: median {span(stats[n].median)}, 90th percentile {span(stats[n].p90)}"
             for n in reached
@@ -291,7 +285,7 @@ def format_html(report: Report) -> str:
                 "times",
                 "Times from the opening: median and 90th percentile",
                 described + ".",
-                _time_bars([TIME_WORDS[n] for n in reached], medians, p90s, unit),
+                _time_bars([TIME_WORDS[n] for n in reached], medians, p90s),
                 height=2.6,
             )
             + "</figure>"
@@ -376,6 +370,7 @@ def format_html(report: Report) -> str:
                 ("owner", "interactions", "violations", "warnings", "refused", "per interaction"),
                 _kinds_rows(owners, True),
             ),
+            wide=True,
             anchor="owners",
         )
     )
@@ -384,7 +379,7 @@ def format_html(report: Report) -> str:
     escalations = report.escalations.by(0)
     rejections = report.rejections.by(0)
     late = report.late.by(0)
-    body = _table(
+    body = '<div class="columns">' + _table(
         ("", "count"),
         [
             ("escalations before the customer asked for a manager", escalations.get(("before_asked",), 0)),
@@ -400,7 +395,7 @@ def format_html(report: Report) -> str:
     if report.now is not None:
         owed = report.owed.by(0, 1)
         body += _table(
-            ("owed at " + report.now.isoformat(), "open", "overdue"),
+            ("still owed", "open", "overdue"),
             [
                 (
                     OBLIGATION_WORDS[k.value] + "s",
@@ -409,11 +404,13 @@ def format_html(report: Report) -> str:
                 )
                 for k in ObligationKind
             ],
+            caption=f"at {report.now.isoformat()}",
         )
-        later = owed.get(("later_than_now", ""), 0)
-        if later:
-            body += f'<p class="note">{later:,} interactions have events after that time: not counted.</p>'
-    parts.append(_section("Escalations, remedies and promises", body, anchor="follow-through"))
+    later = report.owed.by(0).get(("later_than_now",), 0)
+    body += "</div>"
+    if report.now is not None and later:
+        body += f'<p class="note">{later:,} interactions have events after that time: not counted.</p>'
+    parts.append(_section("Escalations, remedies and promises", body, wide=True, anchor="follow-through"))
 
     # Root causes
     causes = report.root_causes()
@@ -527,19 +524,45 @@ def _outcome_bars(labels: list[str], values: list[int], names: list[str]) -> Cal
     return draw
 
 
-def _time_bars(
-    labels: list[str], medians: list[float], p90s: list[float], unit: str
-) -> Callable[[Any], None]:
+#: The ticks of the times' logarithmic axis: seconds, and how they read.
+_TIME_TICKS: tuple[tuple[float, str], ...] = (
+    (1, "1 s"),
+    (60, "1 min"),
+    (600, "10 min"),
+    (3_600, "1 h"),
+    (86_400, "1 day"),
+    (7 * 86_400, "1 week"),
+    (30 * 86_400, "30 days"),
+    (365 * 86_400, "1 year"),
+)
+
+
+def _time_bars(labels: list[str], medians: list[float], p90s: list[float]) -> Callable[[Any], None]:
+    """Median and 90th percentile of each time, on a logarithmic axis: minutes and days side by side."""
+
     def draw(figure: Any) -> None:
         axes = figure.add_subplot()
         rows = list(range(len(labels)))[::-1]
-        axes.barh([r + 0.18 for r in rows], medians, height=0.34, color=COLOURS["median"], label="median")
-        axes.barh([r - 0.18 for r in rows], p90s, height=0.34, color=COLOURS["p90"], label="90th percentile")
+        medians_shown = [max(value, 1.0) for value in medians]
+        p90s_shown = [max(value, 1.0) for value in p90s]
+        axes.barh(
+            [r + 0.18 for r in rows], medians_shown, height=0.34, color=COLOURS["median"], label="median"
+        )
+        axes.barh(
+            [r - 0.18 for r in rows], p90s_shown, height=0.34, color=COLOURS["p90"], label="90th percentile"
+        )
+        axes.set_xscale("log")
+        longest, shortest = max(p90s_shown), min(medians_shown)
+        low = max([at for at, _ in _TIME_TICKS if at <= shortest] or [1.0])
+        ticks = [(at, text) for at, text in _TIME_TICKS if low <= at <= longest * 3]
+        axes.set_xticks([at for at, _ in ticks], [text for _, text in ticks])
+        axes.minorticks_off()
+        axes.set_xlim(low, ticks[-1][0] * 1.5)
         axes.set_yticks(rows, labels)
-        axes.set_xlabel(unit)
+        axes.set_xlabel("time from the opening (logarithmic scale)")
         axes.grid(axis="x", color="#dddddd", linewidth=0.8)
         axes.set_axisbelow(True)
-        axes.legend(loc="lower right", frameon=False)
+        axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.32), ncols=2, frameon=False)
 
     return draw
 
