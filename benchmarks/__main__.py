@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from . import apply_vs_transitions, memory, review_throughput, startup, webhook_cycle
+from . import apply_vs_transitions, memory, report_scale, review_throughput, startup, webhook_cycle
 from ._report import Row, machine, table
 from ._timing import Effort
 
@@ -121,6 +121,7 @@ GROUPS: dict[str, Callable[[Effort], list[Row]]] = {
     "review": _review_rows,
     "memory": _memory_rows,
     "startup": _startup_rows,
+    "report": report_scale.rows,
 }
 
 

@@ -447,3 +447,24 @@ def test_the_report_command_does_not_load_matplotlib_or_sqlalchemy_for_text(corp
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_times_are_counted_at_the_resolution_they_are_printed() -> None:
+    from deescalate.report._aggregate import counted_time
+
+    assert [counted_time(s) for s in (0, 59, 60, 119, 3_599, 86_399)] == [0, 59, 60, 60, 3_540, 86_340]
+    assert counted_time(86_400 + 3_599) == 86_400 and counted_time(3 * 86_400 + 7_300) == 3 * 86_400 + 7_200
+
+
+def test_directories_are_walked_in_the_order_review_reads_them(tmp_path: Path) -> None:
+    from deescalate.cli.review import _expand
+    from deescalate.report._transcripts import expand
+
+    for name in ("b.jsonl", "a/z.jsonl", "a/b/c.jsonl", "a.jsonl", "a-b/x.jsonl", "c/notes.txt", "A/y.jsonl"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    (tmp_path / "empty").mkdir()
+    paths = [str(tmp_path), str(tmp_path / "empty"), "-"]
+    assert [(path, why) for path, why in expand(paths)] == [
+        (path, None if bad is None else bad.message) for path, bad in _expand(paths)
+    ]

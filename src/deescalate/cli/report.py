@@ -177,6 +177,13 @@ def _write(report: Report, form: str, path: str | None, out: TextIO) -> None:
         out.write(_render(report, form, out))
         return
     text = _render(report, form, None)
+    if os.path.exists(path) and not os.path.isfile(path):  # /dev/null, a pipe: written as it is
+        try:
+            with open(path, "w", encoding="utf-8", newline="\n") as device:
+                device.write(text)
+        except OSError as error:
+            raise ArgumentValueError("--out", f"cannot write {path}: {error.strerror or error}") from None
+        return
     directory = os.path.dirname(os.path.abspath(path))
     try:
         handle, temporary = tempfile.mkstemp(prefix=".report-", dir=directory)
@@ -185,7 +192,9 @@ def _write(report: Report, form: str, path: str | None, out: TextIO) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as file:
             file.write(text)
-        os.chmod(temporary, 0o644)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(temporary, 0o666 & ~mask)
         os.replace(temporary, path)
     except OSError as error:
         os.unlink(temporary)

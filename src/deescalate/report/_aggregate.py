@@ -6,8 +6,9 @@ interactions merge into the report over their union (:meth:`Report.merge`): coun
 add up. So worker processes each report on their share of the files and the parent
 merges what they send back, a few kilobytes, never the events; and memory stays
 flat in the number of interactions. Even the times are counts (how many
-interactions took each whole number of seconds), from which the median and 90th
-percentile are exact (nearest rank), whatever way the corpus was split.
+interactions took each time, to the second under a minute, to the minute under a
+day, to the hour beyond: :func:`counted_time`), from which the median and 90th
+percentile are exact at that resolution (nearest rank), however the corpus was split.
 
 Every figure is read off core values: an interaction's history (its applied
 events), the findings of its review, its open obligations. Nothing here reads a
@@ -121,6 +122,21 @@ def cause_key(root_cause: str) -> str:
     return " ".join(root_cause.split()).casefold()
 
 
+def counted_time(seconds: int) -> int:
+    """A time as a report counts it: to the second under a minute, to the minute under a day,
+    to the hour beyond (as the text report prints it), rounded down.
+
+    So a report holds at most a few thousand distinct times, however many
+    interactions it counts, and its median and 90th percentile are exact at that
+    resolution whatever way the corpus was split.
+    """
+    if seconds < 60:
+        return seconds
+    if seconds < 86_400:
+        return seconds - seconds % 60
+    return seconds - seconds % 3_600
+
+
 def percentile(values: Iterable[tuple[int, int]], share: float) -> int | None:
     """The nearest-rank percentile of counted values ``(value, count)``, sorted by value.
 
@@ -216,7 +232,7 @@ class Report:
     bad_files: int = 0
     #: Interactions by (policy, final stage, outcome, week opened).
     interactions: Counts = _EMPTY
-    #: Interactions by (time, whole seconds): see :data:`TIMES`.
+    #: Interactions by (time, seconds): see :data:`TIMES` and :func:`counted_time`.
     times: Counts = _EMPTY
     #: Findings by (rule, kind, owner, week): kind as in :data:`KINDS`.
     findings: Counts = _EMPTY
@@ -514,7 +530,7 @@ class Builder:
         c["interactions"][(policy, stage, walked.outcome(stage), week_of(walked.opened_at))] += 1
         times = c["times"]
         for name, seconds in walked.durations():
-            times[(name, seconds)] += 1
+            times[(name, counted_time(seconds))] += 1
         owners = c["owners"]
         for owner in walked.owners:
             owners[(owner,)] += 1
@@ -547,6 +563,20 @@ class Builder:
     def add_later_than_now(self, count: int = 1) -> None:
         """Count an interaction whose events go past ``now``: its obligations are not judged."""
         self.counts["owed"][("later_than_now", "")] += count
+
+    def add_report(self, report: Report) -> None:
+        """Add a whole report's counts (over other interactions, the same window and ``now``).
+
+        What :meth:`Report.merge` does, in place: merging many reports this way costs
+        each one's size, not the size of the total so far.
+        """
+        for name in ("now", "since", "until"):
+            _same(name, getattr(self, name), getattr(report, name))
+        self.events += report.events
+        self.bad_files += report.bad_files
+        for name, counter in self.counts.items():
+            for key, count in getattr(report, name):
+                counter[key] += count
 
     def build(self) -> Report:
         """The report of everything added so far."""

@@ -14,7 +14,9 @@ parent appends to the tables, in order, as the chunks come back.
 from __future__ import annotations
 
 import bisect
+import collections
 import concurrent.futures
+import itertools
 import multiprocessing
 import os
 import shutil
@@ -46,31 +48,39 @@ _REFUSED = Status.REFUSED
 
 
 def expand(paths: Iterable[str]) -> Iterator[tuple[str, str | None]]:
-    """Each path to review, in order, with why it cannot be (or None).
+    """Each path to review, in order, with why it cannot be (or None), found as they are needed.
 
-    A directory stands for its ``*.jsonl`` files, recursively, sorted by path as
-    ``deescalate review`` sorts them; one that cannot be listed, or holds no
-    transcript, is a bad entry itself.
+    A directory stands for its ``*.jsonl`` files, recursively, in the order of their
+    paths compared name by name (as ``deescalate review`` sorts them); one that
+    cannot be listed, or holds no transcript, is a bad entry itself. Only one
+    directory's names are held at a time, never the whole list of files.
     """
     for path in paths:
         if path == "-" or not os.path.isdir(path):
             yield path, None
             continue
-        inside: list[tuple[str, str | None]] = []
+        found = False
+        for entry in _inside(path):
+            found = True
+            yield entry
+        if not found:
+            yield path, "holds no .jsonl file"
 
-        def unlisted(
-            error: OSError, directory: str = path, found: list[tuple[str, str | None]] = inside
-        ) -> None:
-            where = error.filename if isinstance(error.filename, str) else directory
-            found.append((where, f"cannot read: {error.strerror or error}"))
 
-        for root, directories, files in os.walk(path, onerror=unlisted):
-            directories.sort()
-            inside.extend((os.path.join(root, name), None) for name in files if name.endswith(".jsonl"))
-        if not inside:
-            inside.append((path, "holds no .jsonl file"))
-        inside.sort(key=lambda entry: entry[0].split(os.sep))
-        yield from inside
+def _inside(directory: str) -> Iterator[tuple[str, str | None]]:
+    """The ``*.jsonl`` files under ``directory``: entries sorted by name, subdirectories walked in place."""
+    try:
+        with os.scandir(directory) as listing:
+            names = sorted((entry.name, entry.is_dir(follow_symlinks=False)) for entry in listing)
+    except OSError as error:
+        yield directory, f"cannot read: {error.strerror or error}"
+        return
+    for name, is_directory in names:
+        path = os.path.join(directory, name)
+        if is_directory:
+            yield from _inside(path)
+        elif name.endswith(".jsonl"):
+            yield path, None
 
 
 def _read(path: str) -> Iterator[bytes]:
@@ -343,12 +353,9 @@ def report_transcripts(
     if since is not None and until is not None and until <= since:
         raise ArgumentValueError("until", "must be later than since")
     chosen = load_policy(policy)
-    entries = list(expand(str(path) for path in paths))
+    entries = expand(str(path) for path in paths)
     say = on_bad or (lambda path, why: None)
-    report = Report(now=now, since=since, until=until)
-    # Standard input is read here: a worker process has none.
-    local = [entry for entry in entries if entry[0] == "-"]
-    files = [entry for entry in entries if entry[0] != "-"]
+    total = Builder(now, since, until)
     exporter = Exporter(export) if export is not None else None
     scratch = None
     try:
@@ -356,37 +363,57 @@ def report_transcripts(
             exporter.__enter__()
             scratch = tempfile.mkdtemp(prefix=".parts-", dir=exporter.directory)
         job = Job(chosen, now, since, until, scratch)
-        results: Iterator[ChunkResult]
-        if local:
-            results = iter([run_chunk(0, local, job)])
-            report = _gather(report, results, exporter, say)
-        workers = min(jobs, len(files))
-        if workers <= 1:
-            results = iter([run_chunk(1, files, job)]) if files else iter(())
-            report = _gather(report, results, exporter, say)
+        chunks = _chunks(entries, CHUNK)
+        first = next(chunks, None)
+        following = next(chunks, None)
+        if jobs == 1 or following is None:  # one chunk of work: no worker to start
+            numbered = enumerate(itertools.chain([first or []], [following] if following else [], chunks))
+            _gather(total, (run_chunk(n, chunk, job) for n, chunk in numbered), exporter, say)
         else:
-            # A few chunks per worker, for balance; no more than 500 files each, for the export's parts.
-            size = max(1, min(500, -(-len(files) // (workers * 4))))
+            rest = itertools.chain([first or [], following], chunks)
             with concurrent.futures.ProcessPoolExecutor(
-                workers, mp_context=_context(), initializer=_start_worker, initargs=(job,)
+                jobs, mp_context=_context(), initializer=_start_worker, initargs=(job,)
             ) as pool:
-                chunks = list(_chunks(files, size))
-                futures = [pool.submit(_worker_chunk, n + 1, chunk) for n, chunk in enumerate(chunks)]
-                report = _gather(report, (future.result() for future in futures), exporter, say)
+                _gather(total, _in_order(pool, rest, job, 4 * jobs), exporter, say)
     finally:
         if exporter is not None:
             exporter.close()
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
-    return report
+    return total.build()
 
 
-def _gather(report: Report, results: Iterable[ChunkResult], exporter: Exporter | None, say: OnBad) -> Report:
+#: Files per chunk of work: enough that sending a chunk's counts back costs little
+#: beside reviewing it, few enough that the workers finish together.
+CHUNK = 100
+
+
+def _in_order(
+    pool: concurrent.futures.Executor, chunks: Iterable[list[tuple[str, str | None]]], job: Job, window: int
+) -> Iterator[ChunkResult]:
+    """Each chunk's result, in order; at most ``window`` chunks in flight, so memory stays flat.
+
+    A chunk holding standard input is reviewed here, in its turn: a worker process has none.
+    """
+    pending: collections.deque[concurrent.futures.Future[ChunkResult]] = collections.deque()
+    for number, chunk in enumerate(chunks):
+        if any(path == "-" for path, _ in chunk):
+            done: concurrent.futures.Future[ChunkResult] = concurrent.futures.Future()
+            done.set_result(run_chunk(number, chunk, job))
+            pending.append(done)
+        else:
+            pending.append(pool.submit(_worker_chunk, number, chunk))
+        while len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def _gather(total: Builder, results: Iterable[ChunkResult], exporter: Exporter | None, say: OnBad) -> None:
     for result in results:
-        report = report.merge(result.report)
+        total.add_report(result.report)
         for path, why in result.bad:
             say(path, why)
         if exporter is not None:
             for table, part in result.parts:
                 exporter.append_file(table, Path(part))
-    return report
