@@ -468,3 +468,27 @@ def test_directories_are_walked_in_the_order_review_reads_them(tmp_path: Path) -
     assert [(path, why) for path, why in expand(paths)] == [
         (path, None if bad is None else bad.message) for path, bad in _expand(paths)
     ]
+
+
+def test_workers_started_afresh_give_the_same_report(
+    corpus: Path, report: Report, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where fork is not used (macOS, Windows, a threaded host), workers are fresh interpreters."""
+    import multiprocessing
+
+    from deescalate.report import _transcripts
+
+    monkeypatch.setattr(_transcripts, "CHUNK", 2)
+    monkeypatch.setattr(_transcripts, "_context", lambda: multiprocessing.get_context("spawn"))
+    assert report_transcripts([str(corpus)], now=NOW, jobs=2) == report
+
+
+def test_html_without_matplotlib_is_one_line(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    status, out, err = cli("report", str(corpus), "--format", "html")
+    assert (status, out) == (2, "")
+    assert err == (
+        "deescalate: --format html draws its charts with matplotlib: pip install 'deescalate-fsm[report]'\n"
+    )

@@ -34,7 +34,7 @@ from .._errors import ArgumentTypeError, ArgumentValueError, DeescalateError, de
 from .._events import Escalated
 from .._loading import load_policy
 from .._obligations import open_obligations
-from .._policy import Policy
+from .._policy import BUILTIN_POLICIES, Policy
 from .._review import review
 from ..transcript import Line, read_transcript
 from ._aggregate import Builder, Report, walk
@@ -281,14 +281,42 @@ def run_chunk(number: int, entries: Sequence[tuple[str, str | None]], job: Job) 
 _JOB: Job | None = None
 
 
-def _start_worker(job: Job) -> None:
+def _start_worker(
+    policy: Policy | str,
+    now: datetime | None,
+    since: datetime | None,
+    until: datetime | None,
+    parts: str | None,
+) -> None:
+    """A worker's start: its job, the policy found by name when it was given one.
+
+    A policy is sent by name where it can be: a fresh interpreter ("spawn") cannot
+    receive the rules' functions, only find them again.
+    """
     global _JOB
-    _JOB = job
+    _JOB = Job(load_policy(policy), now, since, until, parts)
 
 
 def _worker_chunk(number: int, entries: Sequence[tuple[str, str | None]]) -> ChunkResult:
     assert _JOB is not None, "the worker was started without its job"
     return run_chunk(number, entries, _JOB)
+
+
+def _sendable(
+    given: Policy | str, policy: Policy, context: multiprocessing.context.BaseContext
+) -> Policy | str:
+    """The policy as workers started by ``context`` can receive it: by name, unless they fork."""
+    if isinstance(given, str):
+        return given
+    if BUILTIN_POLICIES.get(policy.name) is policy:
+        return policy.name
+    if context.get_start_method() == "fork":
+        return policy  # inherited by the forked workers, never pickled
+    raise ArgumentValueError(
+        "policy",
+        f"worker processes started afresh ({context.get_start_method()}) cannot receive a Policy object: "
+        "pass its name as 'module:attribute', or jobs=1",
+    )
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -370,9 +398,14 @@ def report_transcripts(
             numbered = enumerate(itertools.chain([first or []], [following] if following else [], chunks))
             _gather(total, (run_chunk(n, chunk, job) for n, chunk in numbered), exporter, say)
         else:
+            context = _context()
+            spec = _sendable(policy, chosen, context)
             rest = itertools.chain([first or [], following], chunks)
             with concurrent.futures.ProcessPoolExecutor(
-                jobs, mp_context=_context(), initializer=_start_worker, initargs=(job,)
+                jobs,
+                mp_context=context,
+                initializer=_start_worker,
+                initargs=(spec, now, since, until, scratch),
             ) as pool:
                 _gather(total, _in_order(pool, rest, job, 4 * jobs), exporter, say)
     finally:
