@@ -492,3 +492,22 @@ def test_html_without_matplotlib_is_one_line(corpus: Path, monkeypatch: pytest.M
     assert err == (
         "deescalate: --format html draws its charts with matplotlib: pip install 'deescalate-fsm[report]'\n"
     )
+
+
+def test_ctrl_c_stops_the_workers_without_a_traceback(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    folder = write_sample_corpus(tmp_path / "corpus", 4000, seed=5)
+    command = [sys.executable, "-m", "deescalate", "report", str(folder), "--jobs", "2"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    time.sleep(0.7)
+    os.killpg(process.pid, signal.SIGINT)  # as a terminal does: to the whole process group
+    _, err = process.communicate(timeout=60)
+    if process.returncode in (0, 1):
+        pytest.skip("the report was done before Ctrl-C came")
+    assert (process.returncode, err) == (130, "deescalate: interrupted\n")

@@ -43,7 +43,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="FILE|DIR",
         help="transcripts, - for standard input, or directories: their *.jsonl files, recursively",
     )
-    parser.add_argument("--db", metavar="URL", help="report on a store instead (a SQLAlchemy URL)")
+    parser.add_argument(
+        "--db", metavar="URL", help="report on a store instead: a database URL, or a SQLite file's path"
+    )
     parser.add_argument(
         "--policy",
         metavar="NAME|module:attribute",

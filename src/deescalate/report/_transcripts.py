@@ -20,6 +20,7 @@ import itertools
 import multiprocessing
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -294,6 +295,8 @@ def _start_worker(
     receive the rules' functions, only find them again.
     """
     global _JOB
+    # Ctrl-C is for the parent, which stops the pool: a worker must not print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _JOB = Job(load_policy(policy), now, since, until, parts)
 
 
@@ -407,7 +410,11 @@ def report_transcripts(
                 initializer=_start_worker,
                 initargs=(spec, now, since, until, scratch),
             ) as pool:
-                _gather(total, _in_order(pool, rest, job, 4 * jobs), exporter, say)
+                try:
+                    _gather(total, _in_order(pool, rest, job, 4 * jobs), exporter, say)
+                except BaseException:  # Ctrl-C, a bad output: what is queued is not started
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    raise
     finally:
         if exporter is not None:
             exporter.close()
