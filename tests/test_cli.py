@@ -1363,6 +1363,7 @@ def test_review_imports_only_what_it_runs() -> None:
         "deescalate.verify", "deescalate._explore", "deescalate._alphabet", "deescalate._snapshot",
         "deescalate._schema", "deescalate.diagram", "deescalate.cli.verify", "deescalate.cli.guide",
         "deescalate.cli.diagram", "deescalate.cli.schema", "shutil", "pathlib", "hashlib",
+        "transitions", "string",
     ]
     code = (
         "import io, sys\n"

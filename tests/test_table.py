@@ -1,4 +1,4 @@
-"""The stage graph: the table, the shared Machine built from it, and the routes read from it."""
+"""The stage graph: the table, the routes read from it, and the shared Machine built from it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from transitions import Machine
 
 from deescalate import ACTIVE, EVENT_CLASSES, TRANSITIONS, Stage
-from deescalate._machine import ROUTES, STAGE_MACHINE, machine_config
+from deescalate._machine import ROUTES, machine_config, routes_of, stage_machine
 
 V, A, F, R, G, FU, E = (
     "venting",
@@ -101,11 +101,18 @@ def test_triggering_the_machine_agrees_with_every_route(wave_open: bool) -> None
             machine.remove_model(model)
 
 
+def test_the_routes_are_the_ones_the_machine_compiled() -> None:
+    assert routes_of(stage_machine()) == ROUTES
+    assert routes_of(Machine(model=None, **machine_config())) == ROUTES
+
+
 def test_one_shared_machine_holds_no_interaction() -> None:
-    assert STAGE_MACHINE.models == []
-    assert set(STAGE_MACHINE.states) == {stage.value for stage in Stage}
-    assert STAGE_MACHINE.initial == "venting"
-    assert not STAGE_MACHINE.auto_transitions
+    machine = stage_machine()
+    assert stage_machine() is machine
+    assert machine.models == []
+    assert set(machine.states) == {stage.value for stage in Stage}
+    assert machine.initial == "venting"
+    assert not machine.auto_transitions
 
 
 def test_active_stages_are_the_non_terminal_ones() -> None:

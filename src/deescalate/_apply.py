@@ -33,6 +33,7 @@ from ._interaction import Interaction, evolved
 from ._machine import ROUTES, Route
 from ._policy import BUILTIN_POLICIES, FACTS_FIRST, Policy
 from ._stages import TERMINAL, Stage
+from ._value import value_repr
 
 
 class Mode(StrEnum):
@@ -58,9 +59,11 @@ class Status(StrEnum):
     LATE = "late"
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Outcome:
     """The result of applying one event: the next interaction and the event's findings."""
+
+    __repr__ = value_repr  # as attrs writes it, without compiling one for the class
 
     interaction: Interaction
     findings: tuple[Finding, ...]

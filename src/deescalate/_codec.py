@@ -21,6 +21,51 @@ import attrs
 from ._errors import ArgumentTypeError, EventError, describe, one_line
 from ._events import EVENT_CLASSES, Event
 
+#: How many events of one type are decoded by reading the class's fields in a loop
+#: before a decoder is generated for the type. Generating one (compiling it) costs
+#: as much as decoding some thirty events in the loop: a short transcript, which
+#: meets most types once or twice, is read without compiling anything, and a long
+#: one, or a webhook process, soon has every decoder it needs.
+GENERATE_AFTER = 16
+
+
+def _first_decoder(kind: str, cls: type[Event]) -> Callable[[dict[str, Any]], Event]:
+    """A function building events of ``cls`` as :func:`_decoder`'s does, by a loop over the fields.
+
+    Once it has decoded :data:`GENERATE_AFTER` events, it puts the generated
+    decoder in its place.
+    """
+    plan = tuple(
+        (field.name, field.default is attrs.NOTHING, field.default, str(field.type).startswith("datetime"))
+        for field in attrs.fields(cls)
+        if field.name != "at"
+    )
+    uses = 0
+
+    def decode(data: dict[str, Any]) -> Event:
+        nonlocal uses
+        uses += 1
+        if uses == GENERATE_AFTER:
+            _DECODERS[kind] = _decoder(cls)
+        at = data.get("at")
+        if at is None:
+            _missing("at")
+        values = []
+        for name, required, default, _ in plan:
+            value = data.get(name)
+            if value is None:
+                if required:
+                    _missing(name)
+                value = default  # None stays None
+            values.append(value)
+        # In the order the generated decoder's call reads them: at, then each field.
+        arguments: dict[str, Any] = {"at": _timestamp(at)}
+        for (name, _, _, moment), value in zip(plan, values, strict=True):
+            arguments[name] = _timestamp(value, name) if moment else value
+        return cls(**arguments)
+
+    return decode
+
 
 def _decoder(cls: type[Event]) -> Callable[[dict[str, Any]], Event]:
     """A function building an event of ``cls`` from its decoded JSON object, generated from its fields.
@@ -107,7 +152,7 @@ def event_from_dict(data: object) -> Event:
         cls = EVENT_CLASSES.get(kind)
         if cls is None:
             raise EventError("type", f"unknown event type {describe(kind)}") from None
-        decode = _DECODERS[kind] = _decoder(cls)  # made on first use: start-up stays short
+        decode = _DECODERS[kind] = _first_decoder(kind, cls)  # made on first use: start-up stays short
     except Exception:  # unhashable, or a tuple nested too deep to hash
         raise EventError("type", f"unknown event type {describe(kind)}") from None
     return decode(data)

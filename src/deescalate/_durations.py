@@ -15,13 +15,14 @@ from datetime import timedelta
 
 from ._errors import ArgumentTypeError, ArgumentValueError, describe
 
-_DURATION = re.compile(
+# Compiled by ``re`` (and kept in its cache) when a duration is first parsed: a command
+# that parses none, such as ``deescalate review``, does not pay for it at start-up.
+_DURATION = (
     r"P(?:(?P<weeks>\d+(?:[.,]\d+)?)W)?(?:(?P<days>\d+(?:[.,]\d+)?)D)?"
     r"(?:T(?:(?P<hours>\d+(?:[.,]\d+)?)H)?(?:(?P<minutes>\d+(?:[.,]\d+)?)M)?"
-    r"(?:(?P<seconds>\d+(?:[.,]\d+)?)S)?)?",
-    re.ASCII,
+    r"(?:(?P<seconds>\d+(?:[.,]\d+)?)S)?)?"
 )
-_CALENDAR = re.compile(r"P(?:\d+(?:[.,]\d+)?[YM])", re.ASCII)
+_CALENDAR = r"P(?:\d+(?:[.,]\d+)?[YM])"
 #: The longest duration a policy takes: about 27 years, far beyond any deadline.
 MAX_DURATION = timedelta(days=10_000)
 
@@ -38,9 +39,9 @@ def parse_duration(text: str) -> timedelta:
         raise ArgumentTypeError(
             "text", f"must be an ISO-8601 duration such as PT10M or P7D, got {describe(text)}"
         )
-    match = _DURATION.fullmatch(text)
+    match = re.fullmatch(_DURATION, text, re.ASCII)
     if match is None or text in ("P", "PT") or text.endswith("T"):
-        if _CALENDAR.match(text):
+        if re.match(_CALENDAR, text, re.ASCII):
             raise ArgumentValueError(
                 "text",
                 f"{describe(text)} uses years or months, which have no fixed length: "

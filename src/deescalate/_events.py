@@ -8,7 +8,6 @@ keyword-only so that adding an optional field never breaks a caller.
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -18,6 +17,7 @@ from typing import Any, ClassVar
 import attrs
 
 from ._errors import EventError, describe
+from ._value import value_eq, value_hash, value_repr
 
 Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 
@@ -25,18 +25,23 @@ Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 #: (JSON has no limit) cannot be compared or stored as the float it stands for.
 MAX_AMOUNT = sys.float_info.max
 
-# A UTF-16 surrogate on its own: JSON's "\ud800" decodes to one, and no encoder
-# can write it out. Searched for only in text that is not ASCII (``str.isascii`` is
-# a flag test), so checking costs next to nothing for the usual text.
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
 
 def lone_surrogate(text: str) -> int:
-    """The position of the first lone surrogate in ``text``, or -1 if it has none."""
+    """The position of the first lone surrogate in ``text``, or -1 if it has none.
+
+    A UTF-16 surrogate on its own (U+D800 to U+DFFF): JSON's ``"\\ud800"`` decodes to
+    one, and no encoder can write it out. Searched for only in text that is not ASCII
+    (``str.isascii`` is a flag test), so checking costs next to nothing for the usual
+    text. Strict UTF-8 encodes every other character, so its first failure is the
+    first surrogate (without a regular expression to compile at import).
+    """
     if text.isascii():
         return -1
-    found = _SURROGATE.search(text)
-    return -1 if found is None else found.start()
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        return error.start
+    return -1
 
 
 class Fault(StrEnum):
@@ -201,13 +206,19 @@ def _texts_converter(value: object) -> object:
     return tuple(value) if isinstance(value, list) else value
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False, eq=False)
 class Event:
     """Fields every event has: when it happened, and an optional delivery id.
 
     ``at`` must carry a UTC offset. ``event_id`` identifies a webhook delivery: an
     event whose id was already applied to an interaction is ignored as a duplicate.
     """
+
+    # The methods attrs would compile for each of the 20 event classes but ``__init__``,
+    # written once (see _value.py): every event class inherits them.
+    __repr__ = value_repr
+    __eq__ = value_eq
+    __hash__ = value_hash
 
     #: The event's ``type`` in JSON, set by each concrete class.
     type: ClassVar[str] = ""
@@ -226,7 +237,7 @@ class Event:
         return self.type in CONTACT_EVENTS
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False, eq=False)
 class InteractionOpened(Event):
     """A complaint interaction starts; the first event of every interaction."""
 
@@ -236,7 +247,7 @@ class InteractionOpened(Event):
     authority_limit: float | None = attrs.field(default=None, validator=_is_optional_amount)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False, eq=False)
 class CustomerVented(Event):
     """The customer vents, at an ``intensity`` from 0 (calm) to 10 (furious)."""
 
@@ -244,14 +255,14 @@ class CustomerVented(Event):
     intensity: int = attrs.field(validator=_is_intensity)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False, eq=False)
 class VentingSubsided(Event):
     """The customer's wave of emotion has passed."""
 
     type: ClassVar[str] = "venting_subsided"
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False, eq=False)
 class ConcernsAcknowledged(Event):
     """The agent summarises the customer's concerns back to them."""
 
@@ -260,14 +271,14 @@ class ConcernsAcknowledged(Event):
     used_name: bool = attrs.field(validator=_is_flag)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False, eq=False)
 class EmpathyExpressed(Event):
     """The agent shows they understand why the customer is upset."""
 
     type: ClassVar[str] = "empathy_expressed"
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False, eq=False)
 class FactRecorded(Event):
     """One side's account of what happened, from ``source``."""
 
@@ -276,7 +287,7 @@ class FactRecorded(Event):
     detail: str = attrs.field(validator=_is_text)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False, eq=False)
 class FactsEstablished(Event):
     """The facts are known: who is at ``fault`` and the ``root_cause``."""
 
@@ -285,7 +296,7 @@ class FactsEstablished(Event):
     root_cause: str = attrs.field(validator=_is_text)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False, eq=False)
 class ApologyOffered(Event):
     """The agent apologises, for the inconvenience or on behalf of the company."""
 
@@ -296,7 +307,7 @@ class ApologyOffered(Event):
     names_individual: bool = attrs.field(validator=_is_flag)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False, eq=False)
 class RemedyProposed(Event):
     """The agent offers a remedy worth ``value`` (in the policy's currency units)."""
 
@@ -305,7 +316,7 @@ class RemedyProposed(Event):
     value: float = attrs.field(default=0, validator=_is_amount)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False, eq=False)
 class RemedyRejected(Event):
     """The customer turns the pending remedy down, perhaps asking for something else."""
 
@@ -313,7 +324,7 @@ class RemedyRejected(Event):
     counter_request: str | None = attrs.field(default=None, validator=_is_optional_text)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False, eq=False)
 class RemedyAccepted(Event):
     """The customer accepts the pending remedy."""
 
@@ -322,7 +333,7 @@ class RemedyAccepted(Event):
     confirmation_sent: bool = attrs.field(validator=_is_flag)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False, eq=False)
 class ProgressReported(Event):
     """The company tells the customer how the follow-through is going."""
 
@@ -339,7 +350,7 @@ def _not_before_at(instance: CallbackPromised, attribute: attrs.Attribute[Any], 
         )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False, eq=False)
 class CallbackPromised(Event):
     """The agent promises to contact the customer again by ``by``: a deadline the company owes."""
 
@@ -348,7 +359,7 @@ class CallbackPromised(Event):
     detail: str | None = attrs.field(default=None, validator=_is_optional_text)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False, eq=False)
 class FollowUpCompleted(Event):
     """The agreed remedy has been delivered; ``prevention`` says how it won't recur."""
 
@@ -357,14 +368,14 @@ class FollowUpCompleted(Event):
     prevention: str = attrs.field(validator=_is_text)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False, eq=False)
 class ManagerRequested(Event):
     """The customer asks to speak to a manager."""
 
     type: ClassVar[str] = "manager_requested"
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False, eq=False)
 class Escalated(Event):
     """The interaction is handed to another owner (role ``to``), keeping everything learnt."""
 
@@ -373,7 +384,7 @@ class Escalated(Event):
     authority_limit: float | None = attrs.field(default=None, validator=_is_optional_amount)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False, eq=False)
 class AbuseObserved(Event):
     """The customer is abusive (insults, foul language, threats)."""
 
@@ -381,14 +392,14 @@ class AbuseObserved(Event):
     detail: str = attrs.field(validator=_is_text)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False, eq=False)
 class AbuseWarningGiven(Event):
     """The agent warns the customer that the conversation will end if abuse goes on."""
 
     type: ClassVar[str] = "abuse_warning_given"
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False, eq=False)
 class ConversationEnded(Event):
     """The conversation ends before agreement."""
 

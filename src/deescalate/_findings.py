@@ -6,6 +6,8 @@ from enum import StrEnum
 
 import attrs
 
+from ._value import value_repr
+
 
 class Severity(StrEnum):
     """How much a finding matters. Strict mode refuses events with any violation."""
@@ -14,9 +16,11 @@ class Severity(StrEnum):
     WARNING = "warning"
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Finding:
     """One rule's judgement of one event: ``rule`` fired on an event of ``event_type``."""
+
+    __repr__ = value_repr  # as attrs writes it, without compiling one for the class
 
     rule: str
     severity: Severity

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 import attrs
@@ -12,25 +13,30 @@ from ._events import Fault
 from ._findings import Finding
 from ._history import History
 from ._stages import Stage
+from ._value import value_repr
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Facts:
     """What the fact-finding established: who is at fault, and the root cause."""
+
+    __repr__ = value_repr  # as attrs writes it, without compiling one for the class
 
     fault: Fault
     root_cause: str
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Remedy:
     """A remedy offered to the customer, and what it is worth."""
+
+    __repr__ = value_repr  # as attrs writes it, without compiling one for the class
 
     description: str
     value: float
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Interaction:
     """Everything known about one complaint interaction, after the events in ``history``.
 
@@ -38,6 +44,8 @@ class Interaction:
     :func:`~deescalate.apply` derives the next. Replaying ``history`` under the
     same policy (:func:`~deescalate.replay`) gives an equal interaction.
     """
+
+    __repr__ = value_repr  # as attrs writes it, without compiling one for the class
 
     interaction_id: str
     customer_name: str | None
@@ -100,6 +108,7 @@ class Interaction:
 
 
 _FIELDS: tuple[str, ...] = tuple(field.name for field in attrs.fields(Interaction))
+_READ_FIELDS: Callable[[Interaction], tuple[Any, ...]] = attrgetter(*_FIELDS)
 _Evolver = Callable[[Interaction, dict[str, Any]], Interaction]
 _EVOLVERS: dict[tuple[str, ...], _Evolver] = {}
 
@@ -120,15 +129,47 @@ def _evolver(names: tuple[str, ...]) -> _Evolver:
     return evolve
 
 
+#: How many interactions a set of changed fields builds by a loop over the fields
+#: before its builder is generated (compiling one costs as much as some thirty
+#: builds in the loop): a short transcript compiles none.
+GENERATE_AFTER = 16
+
+
+def _first_evolver(names: tuple[str, ...]) -> _Evolver:
+    """A function doing what :func:`_evolver`'s does, by a loop over the fields.
+
+    Once it has built :data:`GENERATE_AFTER` interactions, it puts the generated
+    builder in its place.
+    """
+    unknown = set(names) - set(_FIELDS)
+    if unknown:
+        raise TypeError(f"Interaction has no field(s) {', '.join(sorted(unknown))}")
+    changed = tuple((position, name) for position, name in enumerate(_FIELDS) if name in names)
+    uses = 0
+
+    def evolve(old: Interaction, changes: dict[str, Any]) -> Interaction:
+        nonlocal uses
+        uses += 1
+        if uses == GENERATE_AFTER:
+            _EVOLVERS[names] = _evolver(names)
+        values = list(_READ_FIELDS(old))
+        for position, name in changed:
+            values[position] = changes[name]
+        return Interaction(*values)
+
+    return evolve
+
+
 def evolved(interaction: Interaction, changes: dict[str, Any]) -> Interaction:
     """``interaction`` with ``changes``: ``attrs.evolve`` without its per-call introspection.
 
     This runs once per applied event. Applying events changes only a few sets of
     fields (the stage, the wave, the history...), so each set gets its own builder,
-    made once and kept.
+    made once and kept: a loop over the fields at first, generated code once the
+    set has been met often enough to pay for compiling it.
     """
     names = tuple(changes)
     evolve = _EVOLVERS.get(names)
     if evolve is None:
-        evolve = _EVOLVERS[names] = _evolver(names)
+        evolve = _EVOLVERS[names] = _first_evolver(names)
     return evolve(interaction, changes)

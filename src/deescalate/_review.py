@@ -20,15 +20,18 @@ from ._events import InteractionOpened
 from ._findings import Finding, Severity
 from ._interaction import Interaction
 from ._policy import FACTS_FIRST, Policy
+from ._value import value_repr
 from .transcript import Line
 
 if TYPE_CHECKING:  # imported when asked for: a review without --now never needs them
     from ._obligations import OpenObligation
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class ReviewedFinding:
     """A finding, with the transcript line of the event it is about."""
+
+    __repr__ = value_repr  # as attrs writes it, without compiling one for the class
 
     line: Line
     finding: Finding
@@ -36,9 +39,11 @@ class ReviewedFinding:
     status: Status
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Review:
     """The result of replaying a transcript: the final interaction and every finding."""
+
+    __repr__ = value_repr  # as attrs writes it, without compiling one for the class
 
     interaction: Interaction
     policy: Policy

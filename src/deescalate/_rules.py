@@ -9,8 +9,7 @@ rule is as easy to write (and to test: a rule is callable) as a built-in one.
 from __future__ import annotations
 
 import re
-import string
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -21,9 +20,17 @@ from ._durations import MAX_DURATION, format_duration, parse_duration
 from ._errors import ArgumentError, PolicyError, RuleError, describe
 from ._events import EVENT_CLASSES, amount_problem, lone_surrogate
 from ._findings import Finding, Severity
+from ._value import value_repr
 
 if TYPE_CHECKING:
     from ._interaction import Interaction
+
+    def formatter_parser(message: str, /) -> Iterator[tuple[str, str | None, str | None, str | None]]:
+        """What ``string.Formatter().parse(message)`` returns: its (text, field, spec, conversion)."""
+else:
+    # What string.Formatter().parse calls. Importing string compiles the regular
+    # expression of its Template class, a cost every start-up paid for nothing.
+    from _string import formatter_parser
 
 #: A rule's check: ``(interaction before the event, event, params)``. A true result
 #: fires the rule with its message; a non-empty string fires it with that message.
@@ -78,9 +85,11 @@ def _duration(value: object) -> object:
     return value
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class _BadDuration:
     """What the converter hands the validator for text that is no duration: the reason."""
+
+    __repr__ = value_repr  # as attrs writes it, without compiling one for the class
 
     reason: str
 
@@ -165,7 +174,7 @@ def kind_problem(kind: ParameterKind, value: object) -> str | None:
     return None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Parameter:
     """A parameter of a company's own, declared so that policies validate and carry it.
 
@@ -175,6 +184,8 @@ class Parameter:
     it. ``kind`` says what it holds (see :class:`ParameterKind`); ``default`` must
     be a value of that kind.
     """
+
+    __repr__ = value_repr  # as attrs writes it, without compiling one for the class
 
     name: str = attrs.field(validator=_identifier)
     kind: ParameterKind = attrs.field(converter=_kind)
@@ -218,7 +229,7 @@ def _declared(value: object) -> tuple[Parameter, ...]:
     return items
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Params:
     """The tunable values of a policy.
 
@@ -238,6 +249,8 @@ class Params:
     A policy's own parameters (see :class:`Parameter`) are read as attributes too:
     ``params.refund_limit``.
     """
+
+    __repr__ = value_repr  # as attrs writes it, without compiling one for the class
 
     authority_limit: float = attrs.field(default=100, validator=_limit)
     max_rejections: int = attrs.field(default=2, validator=_positive_int)
@@ -431,7 +444,7 @@ def _check_template(
         return PolicyError(f"rule {rule_id!r}: its message {reason}")
 
     try:
-        parts = list(string.Formatter().parse(message))
+        parts = list(formatter_parser(message))
     except ValueError as error:
         raise refuse(f"is not a valid template ({error}; write {{{{ and }}}} for braces)") from None
     for _, name, spec, conversion in parts:
@@ -447,7 +460,7 @@ def _check_template(
         if rest.startswith("["):
             raise refuse(f"field {shown} indexes {root}, which has attributes (like {{{root}.x}}) only")
         if rest:
-            first = re.split(r"[.\[]", rest[1:], maxsplit=1)[0]
+            first = rest[1:].split(".", 1)[0].split("[", 1)[0]  # up to the next . or [
             if root == "event":
                 for event_type in sorted(on):
                     if first not in _event_fields(event_type):
@@ -461,7 +474,7 @@ def _check_template(
             _check_template(rule_id, on, spec, depth + 1, own)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Rule:
     """A named check with a severity, the event types it looks at, and why it exists.
 
@@ -473,6 +486,8 @@ class Rule:
     ``principle`` is the good practice the rule encodes; ``advice`` says what the
     agent should have done instead. Calling a rule runs its check.
     """
+
+    __repr__ = value_repr  # as attrs writes it, without compiling one for the class
 
     id: str = attrs.field(validator=_rule_id)
     severity: Severity = attrs.field(converter=_severity)

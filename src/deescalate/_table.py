@@ -6,10 +6,13 @@ An interaction moves through stages (see :class:`~deescalate.Stage`) when events
 are applied to it. This module is the *only* place that says which event may move
 which stage where. Everything else is derived from :data:`TRANSITIONS`:
 
-* the shared ``transitions.Machine`` (``_machine.py``) is built from it, and the
-  lookup that :func:`~deescalate.apply` uses is read back out of that Machine;
-* ``deescalate diagram`` renders the same Machine through transitions' diagram
-  support;
+* the lookup that :func:`~deescalate.apply` uses (``_machine.ROUTES``) is read
+  off its rows, the way transitions reads them;
+* the shared ``transitions.Machine`` (``_machine.py``) is built from it, when
+  first asked for, and the tests check that its compiled transitions, and
+  triggering it, agree with that lookup;
+* ``deescalate diagram`` renders the same configuration through transitions'
+  diagram support;
 * the docs' stage table is checked against it by the test suite.
 
 Each :class:`Move` says: an event of type ``event`` arriving while the interaction
@@ -33,6 +36,7 @@ from __future__ import annotations
 import attrs
 
 from ._stages import ACTIVE, Stage
+from ._value import value_repr
 
 V, A, F, R, G = (
     Stage.VENTING,
@@ -43,9 +47,11 @@ V, A, F, R, G = (
 )
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Move:
     """One row of the stage graph: ``event`` from any of ``sources`` goes to ``dest``."""
+
+    __repr__ = value_repr  # as attrs writes it, without compiling one for the class
 
     event: str
     sources: tuple[Stage, ...]

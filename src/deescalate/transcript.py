@@ -22,11 +22,14 @@ import attrs
 from ._codec import parse_event
 from ._errors import ArgumentTypeError, EventError, describe
 from ._events import Event, InteractionOpened
+from ._value import value_repr
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Line:
     """An event of a transcript, with where it stood."""
+
+    __repr__ = value_repr  # as attrs writes it, without compiling one for the class
 
     #: 0-based position among the transcript's non-blank lines.
     index: int
