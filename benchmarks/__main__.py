@@ -1,8 +1,8 @@
 """``python -m benchmarks [--quick] [--only GROUP]...``: measure every hot path and print one table.
 
 ``--quick`` runs everything with tiny counts, to check the suite works; its numbers
-mean nothing. ``--only startup`` (or ``apply``, ``webhook``, ``review``, ``memory``;
-repeatable) measures only those rows.
+mean nothing. ``--only startup`` (or ``apply``, ``webhook``, ``review``, ``memory``,
+``store``; repeatable) measures only those rows.
 """
 
 from __future__ import annotations
@@ -11,7 +11,15 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from . import apply_vs_transitions, memory, report_scale, review_throughput, startup, webhook_cycle
+from . import (
+    apply_vs_transitions,
+    memory,
+    report_scale,
+    review_throughput,
+    startup,
+    store_throughput,
+    webhook_cycle,
+)
 from ._report import Row, machine, table
 from ._timing import Effort
 
@@ -22,6 +30,10 @@ def _us(value: float) -> str:
 
 def _rate(micros: float) -> str:
     return f"{1e6 / micros:,.0f} ev/s"
+
+
+def _deliveries(per_second: float) -> str:
+    return f"{per_second:,.0f} del/s"
 
 
 def _kb(value: float) -> str:
@@ -114,6 +126,36 @@ def _startup_rows(effort: Effort) -> list[Row]:
     ]
 
 
+def _store_rows(effort: Effort) -> list[Row]:
+    _note("the store (SQLite, then PostgreSQL; worker processes)")
+    found: list[Row] = []
+    for backend in store_throughput.measure(effort):
+        name = backend.name
+        if backend.skipped is not None:
+            found.append(Row(f"store.deliver, {name}", "skipped", backend.skipped, "-", float("nan")))
+            continue
+        assert backend.one is not None
+        assert backend.two is not None
+        assert backend.lengths is not None
+        for run in (backend.one, backend.two):
+            processes = "1 process" if run.processes == 1 else f"{run.processes} processes"
+            found.append(
+                Row(f"store.deliver, {name}, {processes}", _deliveries(run.store),
+                    "raw-SQL floor: the same statements, same driver", _deliveries(run.floor),
+                    run.floor / run.store, bar=3.0)
+            )
+        lengths, long, short = backend.lengths, f"{store_throughput.LONG:,}", f"{store_throughput.SHORT}"
+        found += [
+            Row(f"  {name}: delivery {long} events in (warm store)", _us(lengths.warm_long),
+                f"delivery {short} events in (warm store)", _us(lengths.warm_short),
+                lengths.warm_long / lengths.warm_short, bar=1.3),
+            Row(f"  {name}: delivery {long} events in (cold: replays it)", _us(lengths.cold_long),
+                f"delivery {short} events in (cold: replays it)", _us(lengths.cold_short),
+                lengths.cold_long / lengths.cold_short),
+        ]
+    return found
+
+
 #: Each group of rows, by the name ``--only`` takes, in the order of the table.
 GROUPS: dict[str, Callable[[Effort], list[Row]]] = {
     "apply": _apply_rows,
@@ -121,6 +163,7 @@ GROUPS: dict[str, Callable[[Effort], list[Row]]] = {
     "review": _review_rows,
     "memory": _memory_rows,
     "startup": _startup_rows,
+    "store": _store_rows,
     "report": report_scale.rows,
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import sys
@@ -60,7 +61,8 @@ def machine() -> str:
 def table(rows: list[Row]) -> str:
     head = ("measurement", "value", "compared with", "value", "ratio", "bar", "goal", "result")
     cells = [
-        (r.measures, r.value, r.against, r.against_value, f"{r.ratio:.2f}x", r.limit(r.bar), r.limit(r.goal),
+        (r.measures, r.value, r.against, r.against_value, "-" if math.isnan(r.ratio) else f"{r.ratio:.2f}x",
+         r.limit(r.bar), r.limit(r.goal),
          r.verdict)
         for r in rows
     ]

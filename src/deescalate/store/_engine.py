@@ -37,7 +37,7 @@ ATTEMPTS = 12
 
 _T = TypeVar("_T")
 
-#: Execution option marking a connection whose transactions write.
+#: The mark (in the pooled connection's ``info``) of a transaction that writes.
 _WRITE = "deescalate_write"
 
 
@@ -105,21 +105,38 @@ def _sqlite(url: sa.URL) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    @sa_event.listens_for(engine, "begin")
-    def _begin(connection: Connection) -> None:
-        write = connection.get_execution_options().get(_WRITE, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+    def _begin(dbapi_connection: Any) -> None:
+        # The dialect's own do_begin, which leaves beginning to the driver (whose
+        # transactions are off, above): BEGIN IMMEDIATE for a write (see writing()),
+        # else BEGIN. Not a "begin" event listener: any connection event listener makes
+        # SQLAlchemy dispatch events around every statement, about 8 us each here. Run
+        # where do_begin runs, a failure (a busy database) is wrapped as any DBAPI error.
+        write = dbapi_connection.info.pop(_WRITE, False)
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        finally:
+            cursor.close()
 
+    engine.dialect.do_begin = _begin  # type: ignore[method-assign]
     return engine
 
 
 @contextlib.contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
-    """A write transaction: committed when the block ends, rolled back if it raises."""
+    """A write transaction: committed when the block ends, rolled back if it raises.
+
+    On SQLite it begins with ``BEGIN IMMEDIATE``: the pooled connection is marked for
+    the dialect's ``do_begin`` (see ``_sqlite``), which takes the mark off.
+    """
     with engine.connect() as connection:
-        connection.execution_options(**{_WRITE: True})
-        with connection.begin():
-            yield connection
+        info = connection.connection.info
+        info[_WRITE] = True
+        try:
+            with connection.begin():
+                yield connection
+        finally:
+            info.pop(_WRITE, None)
 
 
 def retried(engine: Engine, work: Callable[[Connection], _T], what: str) -> _T:

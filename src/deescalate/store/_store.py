@@ -261,6 +261,8 @@ class Store:
     ) -> None:
         self._url = _engine.url_of(url)
         self._policies = _registry(policies)
+        #: (name, parameters as recorded) pairs already checked against the registry.
+        self._recorded: dict[tuple[str, str], Policy] = {}
         self._policy = self._policy_named(policy, "policy")
         self._mode = checked_mode(mode)
         if not callable(clock):
@@ -314,6 +316,9 @@ class Store:
 
     def _recorded_policy(self, interaction_id: str, name: str, params: str) -> Policy:
         """The registry's policy ``name``, which must still have the parameters recorded."""
+        known = self._recorded.get((name, params))
+        if known is not None:
+            return known  # checked before: the registry does not change
         policy = self._policies.get(name)
         if policy is None:
             raise PolicyError(
@@ -326,6 +331,7 @@ class Store:
                 "was opened under it "
                 f"(its parameters then: {params}): an interaction is judged under one policy throughout"
             )
+        self._recorded[name, params] = policy
         return policy
 
     # -- delivering ----------------------------------------------------------------------
@@ -397,7 +403,7 @@ class Store:
 
         def work(connection: Connection) -> list[tuple[Delivery, _Current | None]]:
             done.clear()
-            run = _Run(self, connection, interaction_id, chosen, named, received_at)
+            run = _Run(self, connection, interaction_id, chosen, named, received_at, trust=not resume)
             if resume:
                 skip = run.already_delivered(items)
                 return [run.one(item) for item in items[skip:]]
@@ -812,6 +818,11 @@ _ADVANCE = _interactions.update().where(
 _CLEAR_OBLIGATIONS = _obligations.delete().where(
     _obligations.c.interaction_id == sa.bindparam("interaction_id")
 )
+#: An open obligation's new times (its kind still owed, its deadline moved).
+_MOVE_OBLIGATION = _obligations.update().where(
+    _obligations.c.interaction_id == sa.bindparam("at_interaction"),
+    _obligations.c.kind == sa.bindparam("at_kind"),
+)
 _OPEN = _interactions.insert()
 _JOURNAL = _deliveries.insert()
 _EVENT = _events.insert()
@@ -830,6 +841,8 @@ class _Run:
         mode: Mode,
         policy: Policy | None,
         received_at: datetime,
+        *,
+        trust: bool = False,
     ) -> None:
         self.store = store
         self.connection = connection
@@ -839,17 +852,30 @@ class _Run:
         self.received_at = received_at
         self.current: _Current | None = None
         self.loaded = False
+        #: On SQLite, whose whole database ``BEGIN IMMEDIATE`` has locked, the interaction
+        #: this process holds is taken without reading its row: the compare-and-set
+        #: ``UPDATE`` checks its version, and if another process moved it on, the
+        #: delivery is judged again on the row (one statement fewer per delivery).
+        self.trust = trust and connection.dialect.name == "sqlite"
+        #: The interaction in hand is the held one, its version not checked yet.
+        self.unchecked = False
 
     def _load(self) -> _Current | None:
         """The interaction, its row locked for this transaction (PostgreSQL; SQLite's whole
-        database is already locked by ``BEGIN IMMEDIATE``)."""
+        database is already locked by ``BEGIN IMMEDIATE``). On SQLite, the one this process
+        holds, if any, unread and unchecked (see ``trust``)."""
         if self.loaded:
             return self.current
-        query = _LOAD_LOCKED if self.connection.dialect.name == "postgresql" else _LOAD
-        row = self.connection.execute(query, {"interaction_id": self.interaction_id}).first()
+        held = self.store._cached(self.interaction_id) if self.trust else None
+        if held is not None:
+            current: _Current | None = held
+            self.unchecked = True
+        else:
+            query = _LOAD_LOCKED if self.connection.dialect.name == "postgresql" else _LOAD
+            row = self.connection.execute(query, {"interaction_id": self.interaction_id}).first()
+            current = None if row is None else self.store._current(self.connection, self.interaction_id, row)
         self.loaded = True
-        if row is not None:
-            current = self.store._current(self.connection, self.interaction_id, row)
+        if current is not None:
             if self.policy is not None and self.policy is not current.policy:
                 raise PolicyError(
                     f"interaction {describe(self.interaction_id)} was opened under policy "
@@ -903,12 +929,12 @@ class _Run:
         fate = _FATES[status]
         outcome = Outcome(interaction, found, status)
         if fate is not Fate.APPLIED:
+            if self.unchecked:  # judged on the held interaction: judge it on the row
+                return self._reread(item)
             why = found[0].message if fate is Fate.INVALID and found else None
             delivery = self._journal(fate, item, current.policy, outcome, error=why, owner=before.owner)
             return delivery, None
         position = current.version
-        delivery = self._journal(fate, item, current.policy, outcome, position=position, owner=before.owner)
-        self._event_row(event, item.payload, found, position, delivery.record.delivery_id)
         owed = open_obligations(interaction, current.policy)
         update = {
             "stage": interaction.stage.value,
@@ -920,11 +946,22 @@ class _Run:
             "at_version": current.version,
         }
         if self.connection.execute(_ADVANCE, update).rowcount != 1:
+            if self.unchecked:  # the held interaction was not the current one
+                return self._reread(item)
             raise StoreError(f"interaction {describe(self.interaction_id)} changed under a locked delivery")
+        self.unchecked = False
+        delivery = self._journal(fate, item, current.policy, outcome, position=position, owner=before.owner)
+        self._event_row(event, item.payload, found, position, delivery.record.delivery_id)
         if owed != current.obligations:
-            self._obligation_rows(owed, replace=True)
+            self._obligation_rows(owed, replace=True, before=current.obligations)
         self.current = _Current(current.version + 1, interaction, current.policy, owed)
         return delivery, self.current
+
+    def _reread(self, item: _Received) -> tuple[Delivery, _Current | None]:
+        """Judge ``item`` again on the interaction's row (nothing was written yet)."""
+        self.trust = self.unchecked = self.loaded = False
+        self.current = None
+        return self.one(item)
 
     def _open(self, item: _Received, event: InteractionOpened) -> tuple[Delivery, _Current]:
         policy = self.policy or self.store._policy
@@ -970,8 +1007,31 @@ class _Run:
             },
         )
 
-    def _obligation_rows(self, owed: Sequence[Obligation], *, replace: bool) -> None:
+    def _obligation_rows(
+        self, owed: Sequence[Obligation], *, replace: bool, before: Sequence[Obligation] = ()
+    ) -> None:
+        """The interaction's obligation rows: ``owed``, in place of ``before`` when ``replace``.
+
+        When the same kinds are owed as before (a deadline moved: a progress report
+        restarts the clock), only the rows that changed are updated, in one statement;
+        otherwise the rows are deleted and inserted again.
+        """
         if replace:
+            previous = {item.kind: item for item in before}
+            if previous and previous.keys() == {item.kind for item in owed}:
+                moved = [
+                    {
+                        "opened_at": item.opened_at,
+                        "due": item.due,
+                        "at_interaction": self.interaction_id,
+                        "at_kind": item.kind.value,
+                    }
+                    for item in owed
+                    if previous[item.kind] != item
+                ]
+                if moved:
+                    self.connection.execute(_MOVE_OBLIGATION, moved)
+                return
             self.connection.execute(_CLEAR_OBLIGATIONS, {"interaction_id": self.interaction_id})
         if owed:
             self.connection.execute(
