@@ -39,7 +39,7 @@ from .._obligations import Obligation, ObligationKind, checked_now, open_obligat
 from .._policy import BUILTIN_POLICIES, Policy
 from .._stages import Stage
 from . import _engine
-from ._errors import StoreError, UnknownInteraction
+from ._errors import JournalConflict, StoreError, UnknownInteraction
 from ._records import Delivery, DeliveryRecord, DueObligation, Fate, StoredFinding, StoredInteraction
 from ._schema import deliveries as _deliveries
 from ._schema import events as _events
@@ -184,6 +184,14 @@ def _parsed(payload: object) -> _Received:
     )
 
 
+def _canonical(payload: str) -> str:
+    """A journaled event's contract JSON, whatever form it arrived in."""
+    try:
+        return dump_event(parse_event(payload))
+    except EventError:  # pragma: no cover - only events are journaled with another fate
+        return payload
+
+
 def _findings_json(found: Sequence[Finding]) -> str:
     return compact_json([{"rule": f.rule, "severity": f.severity.value, "message": f.message} for f in found])
 
@@ -243,7 +251,9 @@ class Store:
     built-in ones are always there); ``policy`` is the one an interaction is opened under
     when its delivery names none; ``mode`` is how deliveries are judged unless they say
     (strict: an event with a violation is refused). ``clock`` stamps each delivery's
-    ``received_at``; it is the only clock the store reads.
+    ``received_at``; it is the only clock the store reads. With ``create=False`` a
+    database holding no store raises :class:`StoreError` instead of getting one (a
+    reader pointed at the wrong database must not create an empty store there).
 
     A store is safe to share between threads, and any number of processes may open the
     same database: deliveries to one interaction are serialised by the database.
@@ -258,6 +268,7 @@ class Store:
         mode: Mode | str = Mode.STRICT,
         clock: Callable[[], datetime] = _utc_now,
         cache_size: int = CACHE_SIZE,
+        create: bool = True,
     ) -> None:
         self._url = _engine.url_of(url)
         self._policies = _registry(policies)
@@ -282,7 +293,7 @@ class Store:
         self.engine: Engine = _engine.create(self._url)
         """The SQLAlchemy engine, for queries of your own (reports, dashboards)."""
         with self._turn:
-            self.schema_version = _engine.prepare(self.engine, self._url)
+            self.schema_version = _engine.prepare(self.engine, self._url, create=create is not False)
             """The schema version the database is at."""
 
     # -- the policy registry -------------------------------------------------------------
@@ -526,10 +537,14 @@ class Store:
         owner: str | None = None,
         policy: str | None = None,
         limit: int | None = None,
+        after: str | None = None,
     ) -> list[StoredInteraction]:
         """The interactions' current-state rows, by id; only those at ``stage``, with ``owner``
-        or opened under ``policy`` when given."""
+        or opened under ``policy`` when given. Page through many with ``limit`` and
+        ``after`` (the last id of the page before)."""
         query = sa.select(*_SUMMARY).order_by(_interactions.c.interaction_id)
+        if after is not None:
+            query = query.where(_interactions.c.interaction_id > _text("after", after))
         if stage is not None:
             if not isinstance(stage, str):
                 raise ArgumentTypeError("stage", f"must be a Stage, got {describe(stage)}")
@@ -609,11 +624,17 @@ class Store:
         interaction_id: str | None = None,
         fate: Fate | str | None = None,
         limit: int | None = None,
+        after: int | None = None,
     ) -> list[DeliveryRecord]:
         """The journal: deliveries received in ``[since, until)`` (the store's clock), in the
-        order received; of one interaction, or of one ``fate``, when given."""
+        order received; of one interaction, or of one ``fate``, when given. Page through
+        many with ``limit`` and ``after`` (the last ``delivery_id`` of the page before)."""
         table = _deliveries
         query = sa.select(table).order_by(table.c.delivery_id)
+        if after is not None:
+            if type(after) is not int or not 0 <= after < 2**62:
+                raise ArgumentValueError("after", f"must be a delivery_id, got {describe(after)}")
+            query = query.where(table.c.delivery_id > after)
         query = _between(query, table.c.received_at, since, until)
         if interaction_id is not None:
             query = query.where(table.c.interaction_id == _text("interaction_id", interaction_id))
@@ -886,22 +907,26 @@ class _Run:
         return self.current
 
     def already_delivered(self, items: list[_Received]) -> int:
-        """How many of ``items`` the journal already has for this interaction, in order."""
+        """How many of ``items`` the journal already has for this interaction, in order.
+
+        Events are compared as contract JSON, whatever form they were delivered in (an
+        event, its JSON text or object); deliveries that were not events (bad input)
+        are passed over.
+        """
         self._load()
         query = (
             sa.select(_deliveries.c.payload)
-            .where(_deliveries.c.interaction_id == self.interaction_id)
+            .where(_deliveries.c.interaction_id == self.interaction_id, _deliveries.c.fate != "bad_input")
             .order_by(_deliveries.c.delivery_id)
         )
-        journal = list(self.connection.scalars(query))
-        given = [item.payload for item in items]
+        journal = [_canonical(payload) for payload in self.connection.scalars(query)]
+        given = [_canonical(item.payload) for item in items]
         shared = min(len(journal), len(given))
         if journal[:shared] != given[:shared]:
             position = next(i for i in range(shared) if journal[i] != given[i])
-            raise StoreError(
+            raise JournalConflict(
                 f"interaction {describe(self.interaction_id)} was delivered other events before: "
-                "its transcript "
-                f"differs from the store's journal at event #{position}"
+                f"its transcript differs from the store's journal at event #{position}"
             )
         return shared
 
