@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,7 +25,6 @@ from deescalate.store import Store
 from report_corpus import CORPUS, write
 
 NOW = datetime(2026, 3, 12, 12, 0, tzinfo=UTC)
-POSTGRES_ENV = "DEESCALATE_TEST_POSTGRES_URL"
 
 
 def cli(*argv: str) -> tuple[int, str, str]:
@@ -37,36 +33,11 @@ def cli(*argv: str) -> tuple[int, str, str]:
     return status, out.getvalue(), err.getvalue()
 
 
-def _postgres(schema: str) -> Iterator[str]:
-    url = os.environ.get(POSTGRES_ENV)
-    if not url:
-        pytest.skip(f"the PostgreSQL report tests need {POSTGRES_ENV} (a server's SQLAlchemy URL)")
-    parsed = sa.make_url(url)
-    if parsed.drivername == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    admin = sa.create_engine(parsed, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    except sa.exc.SQLAlchemyError as error:
-        pytest.fail(f"{POSTGRES_ENV} is set but the server cannot be used: {error}")
-    try:
-        yield parsed.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-            hide_password=False
-        )
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: a SQLite file, or a schema of its own on the PostgreSQL server."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.db'}"
-    else:
-        yield from _postgres(f"report_{uuid.uuid4().hex[:12]}")
+@pytest.fixture
+def url(store_url: str) -> str:
+    """A fresh, empty database: a SQLite file, or a schema of its own on the PostgreSQL server
+    (the store's tests' own fixture, tests/store_support.py)."""
+    return store_url
 
 
 def ingest(store: Store, names: str, mode: str = "advisory") -> None:

@@ -108,6 +108,16 @@ def owed_line(owed: OpenObligation, now: datetime, styles: Styles) -> str:
     return f"  - {obligation.kind.value}: by {due.isoformat()} ({when})"
 
 
+def add_format_option(parser: Any) -> None:
+    """The ``--format text|json`` option of the commands that print for people or tools."""
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text (default) for people, or json: one JSON object for tools",
+    )
+
+
 def add_policy_option(parser: Any) -> None:
     """The ``--policy`` option every command that judges events has, worded once."""
     parser.add_argument(

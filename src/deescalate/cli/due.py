@@ -12,7 +12,7 @@ import json
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, TextIO
 
-from ._shared import Styles, parse_now, plural, printable, writes_unicode
+from ._shared import Styles, add_format_option, parse_now, plural, printable, writes_unicode
 from ._store import add_db_option, open_store
 
 if TYPE_CHECKING:
@@ -36,12 +36,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="TIME",
         help="the time to ask about (ISO-8601 with a UTC offset); default: the machine's clock",
     )
-    parser.add_argument(
-        "--format",
-        choices=("text", "json"),
-        default="text",
-        help="text (default) for people, or json: one JSON object for tools",
-    )
+    add_format_option(parser)
     parser.set_defaults(run=run)
 
 

@@ -19,7 +19,16 @@ from .._errors import DeescalateError
 from .._findings import Severity
 from .._loading import load_policy
 from ..transcript import read_transcript
-from ._shared import Styles, add_policy_option, lines, plural, printable, say, writes_unicode
+from ._shared import (
+    Styles,
+    add_format_option,
+    add_policy_option,
+    lines,
+    plural,
+    printable,
+    say,
+    writes_unicode,
+)
 from ._store import add_db_option, open_store
 from .review import _Bad, _expand
 
@@ -50,12 +59,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="judge as a live guard would: events with violations are refused (and journaled)",
     )
-    parser.add_argument(
-        "--format",
-        choices=("text", "json"),
-        default="text",
-        help="text (default) for people, or json: one JSON object for tools",
-    )
+    add_format_option(parser)
     parser.set_defaults(run=run)
 
 

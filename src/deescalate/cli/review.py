@@ -26,6 +26,7 @@ from ..transcript import read_transcript
 from ._shared import (
     CannotRead,
     Styles,
+    add_format_option,
     add_policy_option,
     lines,
     owed_line,
@@ -77,12 +78,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="also list what is still owed to the customer at the end of each transcript, and whether "
         "it is overdue at TIME (ISO-8601 with a UTC offset, no earlier than the last event)",
     )
-    parser.add_argument(
-        "--format",
-        choices=("text", "json"),
-        default="text",
-        help="text (default) for people, or json: one JSON object for tools",
-    )
+    add_format_option(parser)
     parser.set_defaults(run=run)
 
 

@@ -21,7 +21,7 @@ from .._codec import dump_event
 from .._errors import DeescalateError
 from .._events import Event
 from .._loading import load_attribute, load_policy
-from ._shared import Styles, add_policy_option, plural
+from ._shared import Styles, add_format_option, add_policy_option, plural
 
 if TYPE_CHECKING:  # the exploration is imported when the command runs, not at start-up
     from ..verify import Invariant, Report
@@ -91,12 +91,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="module:attribute",
         help="the events to try at each step, instead of the default alphabet",
     )
-    parser.add_argument(
-        "--format",
-        choices=("text", "json"),
-        default="text",
-        help="text (default) for people, or json: one JSON object for tools",
-    )
+    add_format_option(parser)
     parser.add_argument(
         "--paths",
         metavar="DIR",
