@@ -11,7 +11,7 @@ import pytest
 
 import deescalate as d
 from deescalate.store import Fate, Store, StoreError
-from test_hostile_arguments import HOSTILE
+from test_hostile_arguments import HOSTILE, _raised
 
 AT = datetime(2026, 4, 6, 10, 0, tzinfo=UTC)
 
@@ -78,14 +78,6 @@ def test_a_hostile_argument_gives_a_typed_error_or_works(
         assert not isinstance(error, StoreError) or isinstance(error, LookupError), error
         assert isinstance(error, TypeError | ValueError | LookupError), repr(error)
         assert "\n" not in str(error) and len(str(error)) < 1_000
-
-
-def _raised(function: Callable[..., Any], arguments: dict[str, Any]) -> Exception | None:
-    try:
-        function(**arguments)
-    except Exception as error:
-        return error
-    return None
 
 
 def test_the_baselines_are_valid() -> None:

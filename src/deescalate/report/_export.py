@@ -14,9 +14,12 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ._errors import ReportError
+
+if TYPE_CHECKING:
+    from ._aggregate import Walk
 
 #: The tables, in the order they are written.
 TABLES: tuple[str, ...] = ("interactions", "findings", "deliveries")
@@ -75,6 +78,48 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 def utc(moment: datetime | None) -> str | None:
     """``moment`` as ISO-8601 text in UTC, or None."""
     return None if moment is None else moment.astimezone(UTC).isoformat()
+
+
+def interaction_row(
+    walked: Walk,
+    *,
+    interaction_id: str,
+    source: str,
+    policy: str,
+    stage: str,
+    owner: str,
+    opened_at: datetime | None,
+    last_at: datetime | None,
+    events: int,
+    violations: int,
+    warnings: int,
+    refused: int,
+) -> dict[str, Any]:
+    """One row of the ``interactions`` table, from a transcript or a store alike: what the
+    source counted, and what walking its events found."""
+    durations = dict(walked.durations())
+    return {
+        "interaction_id": interaction_id,
+        "source": source,
+        "policy": policy,
+        "stage": stage,
+        "outcome": walked.outcome(stage),
+        "owner": owner,
+        "opened_at": utc(opened_at),
+        "last_at": utc(last_at),
+        "events": events,
+        "violations": violations,
+        "warnings": warnings,
+        "refused": refused,
+        "acknowledgement_seconds": durations.get("acknowledgement"),
+        "agreement_seconds": durations.get("agreement"),
+        "follow_up_seconds": durations.get("follow_up"),
+        "fault": walked.facts[0] if walked.facts else None,
+        "root_cause": walked.facts[1] if walked.facts else None,
+        "prevention": walked.prevention if walked.resolved is not None else None,
+        "escalations": len(walked.escalations),
+        "rejections": walked.rejections,
+    }
 
 
 class Exporter:

@@ -31,7 +31,7 @@ from .._loading import load_policy
 from ..store import _schema
 from ._aggregate import WATCHED, Builder, Report, walk
 from ._errors import StoreUnreadable
-from ._export import Exporter, utc
+from ._export import Exporter, interaction_row, utc
 
 _i, _e, _f, _d, _o = (
     _schema.interactions,
@@ -290,31 +290,22 @@ def _export_interaction(
             break
     else:  # pragma: no cover - every walked interaction has its row
         return
-    durations = dict(walked.durations())
     exporter.write(
         "interactions",
-        {
-            "interaction_id": interaction_id,
-            "source": source,
-            "policy": policy,
-            "stage": stage,
-            "outcome": walked.outcome(stage),
-            "owner": row[1],
-            "opened_at": utc(row[2]),
-            "last_at": utc(row[3]),
-            "events": row[4],
-            "violations": row[5],
-            "warnings": row[6],
-            "refused": row[7],
-            "acknowledgement_seconds": durations.get("acknowledgement"),
-            "agreement_seconds": durations.get("agreement"),
-            "follow_up_seconds": durations.get("follow_up"),
-            "fault": walked.facts[0] if walked.facts else None,
-            "root_cause": walked.facts[1] if walked.facts else None,
-            "prevention": walked.prevention if walked.resolved is not None else None,
-            "escalations": len(walked.escalations),
-            "rejections": walked.rejections,
-        },
+        interaction_row(
+            walked,
+            interaction_id=interaction_id,
+            source=source,
+            policy=policy,
+            stage=stage,
+            owner=row[1],
+            opened_at=row[2],
+            last_at=row[3],
+            events=row[4],
+            violations=row[5],
+            warnings=row[6],
+            refused=row[7],
+        ),
     )
 
 

@@ -40,7 +40,7 @@ from .._review import review
 from ..transcript import Line, read_transcript
 from ._aggregate import Builder, Report, walk
 from ._errors import CannotReadFile
-from ._export import TABLES, Exporter, utc
+from ._export import TABLES, Exporter, interaction_row, utc
 
 #: Told of each file not reviewed: its path and why, in one line.
 OnBad = Callable[[str, str], None]
@@ -190,31 +190,22 @@ def count_transcript(
                 builder.add_owed(obligation.kind, obligation.due < now)
     if exporter is None or kept is None:
         return
-    durations = dict(walked.durations())
     exporter.write(
         "interactions",
-        {
-            "interaction_id": interaction.interaction_id,
-            "source": path,
-            "policy": policy.name,
-            "stage": stage,
-            "outcome": walked.outcome(stage),
-            "owner": interaction.owner,
-            "opened_at": utc(walked.opened_at),
-            "last_at": utc(result.last_at),
-            "events": result.events,
-            "violations": counts["violation"],
-            "warnings": counts["warning"],
-            "refused": counts["refused"],
-            "acknowledgement_seconds": durations.get("acknowledgement"),
-            "agreement_seconds": durations.get("agreement"),
-            "follow_up_seconds": durations.get("follow_up"),
-            "fault": walked.facts[0] if walked.facts else None,
-            "root_cause": walked.facts[1] if walked.facts else None,
-            "prevention": walked.prevention if walked.resolved is not None else None,
-            "escalations": len(walked.escalations),
-            "rejections": walked.rejections,
-        },
+        interaction_row(
+            walked,
+            interaction_id=interaction.interaction_id,
+            source=path,
+            policy=policy.name,
+            stage=stage,
+            owner=interaction.owner,
+            opened_at=walked.opened_at,
+            last_at=result.last_at,
+            events=result.events,
+            violations=counts["violation"],
+            warnings=counts["warning"],
+            refused=counts["refused"],
+        ),
     )
     for row in rows:
         exporter.write("findings", row)

@@ -196,13 +196,6 @@ def _findings_json(found: Sequence[Finding]) -> str:
     return compact_json([{"rule": f.rule, "severity": f.severity.value, "message": f.message} for f in found])
 
 
-def _findings_of(text: str, event_type: str) -> tuple[Finding, ...]:
-    return tuple(
-        Finding(item["rule"], Severity(item["severity"]), item["message"], event_type)
-        for item in json.loads(text)
-    )
-
-
 def _registry(policies: object) -> dict[str, Policy]:
     found = dict(BUILTIN_POLICIES)
     if policies is None:
@@ -410,10 +403,8 @@ class Store:
         chosen = self._mode if mode is None else checked_mode(mode)
         named = None if policy is None else self._policy_named(policy, "policy")
         received_at = checked_now(self._clock(), "clock()")
-        done: list[tuple[Delivery, _Current | None]] = []
 
         def work(connection: Connection) -> list[tuple[Delivery, _Current | None]]:
-            done.clear()
             run = _Run(self, connection, interaction_id, chosen, named, received_at, trust=not resume)
             if resume:
                 skip = run.already_delivered(items)
