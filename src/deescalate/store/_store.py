@@ -69,6 +69,14 @@ class _Received:
     event: Event | None
     payload: str
     error: str | None
+    #: True when ``payload`` is already the event's contract JSON (an Event was delivered).
+    canonical: bool = False
+
+    @property
+    def contract(self) -> str:
+        """The event as contract JSON, as the log keeps it, whatever form it arrived in."""
+        assert self.event is not None
+        return self.payload if self.canonical else dump_event(self.event)
 
 
 @attrs.frozen
@@ -153,7 +161,7 @@ def _received(payload: object) -> _Received:
 
 def _parsed(payload: object) -> _Received:
     if isinstance(payload, Event):
-        return _Received(payload, dump_event(payload), None)
+        return _Received(payload, dump_event(payload), None, canonical=True)
     if isinstance(payload, bytes | bytearray):
         text = bytes(payload).decode("utf-8", "backslashreplace")
         try:
@@ -911,7 +919,7 @@ class _Run:
             .order_by(_deliveries.c.delivery_id)
         )
         journal = [_canonical(payload) for payload in self.connection.scalars(query)]
-        given = [_canonical(item.payload) for item in items]
+        given = [item.contract if item.event is not None else item.payload for item in items]
         shared = min(len(journal), len(given))
         if journal[:shared] != given[:shared]:
             position = next(i for i in range(shared) if journal[i] != given[i])
@@ -967,7 +975,7 @@ class _Run:
             raise StoreError(f"interaction {describe(self.interaction_id)} changed under a locked delivery")
         self.unchecked = False
         delivery = self._journal(fate, item, current.policy, outcome, position=position, owner=before.owner)
-        self._event_row(event, item.payload, found, position, delivery.record.delivery_id)
+        self._event_row(event, item.contract, found, position, delivery.record.delivery_id)
         if owed != current.obligations:
             self._obligation_rows(owed, replace=True, before=current.obligations)
         self.current = _Current(current.version + 1, interaction, current.policy, owed)
@@ -1000,15 +1008,15 @@ class _Run:
         )
         outcome = Outcome(interaction, (), Status.APPLIED)
         delivery = self._journal(Fate.APPLIED, item, policy, outcome, position=0, owner=interaction.owner)
-        self._event_row(event, item.payload, (), 0, delivery.record.delivery_id)
+        self._event_row(event, item.contract, (), 0, delivery.record.delivery_id)
         self._obligation_rows(owed, replace=False)
         self.current = _Current(1, interaction, policy, owed)
         return delivery, self.current
 
     def _event_row(
-        self, event: Event, payload: str, found: Sequence[Finding], position: int, delivery_id: int
+        self, event: Event, text: str, found: Sequence[Finding], position: int, delivery_id: int
     ) -> None:
-        text = dump_event(event)  # contract JSON, whatever form the payload came in
+        """The log's row for ``event``, applied at ``position``; ``text`` is its contract JSON."""
         self.connection.execute(
             _EVENT,
             {
