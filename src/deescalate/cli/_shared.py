@@ -59,14 +59,14 @@ def writes_unicode(out: IO[str]) -> bool:
         return False
 
 
-def parse_now(text: str) -> datetime:
-    """``--now``: an ISO-8601 timestamp with a UTC offset."""
+def parse_now(text: str, option: str = "--now") -> datetime:
+    """``--now`` (or another time ``option``): an ISO-8601 timestamp with a UTC offset."""
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise ArgumentValueError("--now", f"is not an ISO-8601 timestamp: {text!r}") from None
+        raise ArgumentValueError(option, f"is not an ISO-8601 timestamp: {text!r}") from None
     if moment.utcoffset() is None:
-        raise ArgumentValueError("--now", f"has no UTC offset: {text!r} (add Z or +00:00)")
+        raise ArgumentValueError(option, f"has no UTC offset: {text!r} (add Z or +00:00)")
     return moment
 
 

@@ -11,13 +11,13 @@ if TYPE_CHECKING:
     from ..store import Store
 
 
-def add_db_option(parser: Any) -> None:
-    """``--db``, worded once."""
+def add_db_option(parser: Any, *, required: bool = True, purpose: str = "the store") -> None:
+    """``--db``, worded once; ``purpose`` says what the store is for in this command."""
     parser.add_argument(
         "--db",
-        required=True,
+        required=required,
         metavar="URL",
-        help="the store: a database URL (sqlite:///complaints.db, postgresql+psycopg://host/db) "
+        help=f"{purpose}: a database URL (sqlite:///complaints.db, postgresql+psycopg://host/db) "
         "or the path of a SQLite file",
     )
 

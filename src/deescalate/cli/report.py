@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import os
 import tempfile
-from datetime import datetime
 from typing import IO, TYPE_CHECKING, TextIO
 
 from .._errors import ArgumentValueError
 from ..report._errors import ReportError
-from ._shared import Styles, say, writes_unicode
+from ._shared import Styles, parse_now, say, writes_unicode
+from ._store import add_db_option
 
 if TYPE_CHECKING:
     import argparse
@@ -43,9 +43,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="FILE|DIR",
         help="transcripts, - for standard input, or directories: their *.jsonl files, recursively",
     )
-    parser.add_argument(
-        "--db", metavar="URL", help="report on a store instead: a database URL, or a SQLite file's path"
-    )
+    add_db_option(parser, required=False, purpose="report on a store instead")
     parser.add_argument(
         "--policy",
         metavar="NAME|module:attribute",
@@ -84,19 +82,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(run=run)
 
 
-def moment(option: str, text: str | None) -> datetime | None:
-    """``--now``, ``--since``, ``--until``: an ISO-8601 timestamp with a UTC offset, or None."""
-    if text is None:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise ArgumentValueError(option, f"is not an ISO-8601 timestamp: {text!r}") from None
-    if value.utcoffset() is None:
-        raise ArgumentValueError(option, f"has no UTC offset: {text!r} (add Z or +00:00)")
-    return value
-
-
 def _jobs(text: str | None) -> int | None:
     if text is None:
         return None
@@ -111,7 +96,10 @@ def _jobs(text: str | None) -> int | None:
 
 def run(args: argparse.Namespace, out: TextIO, err: IO[str]) -> int:
     """Run ``deescalate report``: 0 without violation, 1 with one, 2 when a file was bad."""
-    now, since, until = (moment(f"--{name}", getattr(args, name)) for name in ("now", "since", "until"))
+    now, since, until = (
+        None if getattr(args, name) is None else parse_now(getattr(args, name), f"--{name}")
+        for name in ("now", "since", "until")
+    )
     if since is not None and until is not None and until <= since:
         raise ArgumentValueError("--until", "must be later than --since")
     jobs = _jobs(args.jobs)

@@ -26,12 +26,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from .._codec import parse_event
-from .._errors import ArgumentTypeError, ArgumentValueError, DeescalateError, describe, one_line
+from .._errors import ArgumentTypeError, DeescalateError, describe, one_line
 from .._loading import load_policy
 from ..store import _schema
 from ._aggregate import WATCHED, Builder, Report, walk
 from ._errors import StoreUnreadable
 from ._export import Exporter, interaction_row, utc
+from ._transcripts import checked_window
 
 _i, _e, _f, _d, _o = (
     _schema.interactions,
@@ -109,11 +110,7 @@ def report_store(
     :func:`~deescalate.report.report_transcripts`. A database error is a
     :class:`~deescalate.report.StoreUnreadable` of one line.
     """
-    for name, moment in (("now", now), ("since", since), ("until", until)):
-        if moment is not None and (not isinstance(moment, datetime) or moment.utcoffset() is None):
-            raise ArgumentValueError(name, f"must be a timezone-aware datetime, got {describe(moment)}")
-    if since is not None and until is not None and until <= since:
-        raise ArgumentValueError("until", "must be later than since")
+    checked_window(now, since, until)
     if policy is not None and not isinstance(policy, str):
         raise ArgumentTypeError("policy", f"must be a policy's name, got {describe(policy)}")
     policy_name: str | None = policy

@@ -34,7 +34,7 @@ from .._apply import Mode, Status
 from .._errors import ArgumentTypeError, ArgumentValueError, DeescalateError, describe
 from .._events import Escalated
 from .._loading import load_policy
-from .._obligations import open_obligations
+from .._obligations import checked_now, open_obligations
 from .._policy import BUILTIN_POLICIES, Policy
 from .._review import review
 from ..transcript import Line, read_transcript
@@ -369,11 +369,7 @@ def report_transcripts(
         raise ArgumentTypeError("jobs", f"must be a whole number, got {describe(jobs)}")
     if jobs < 1:
         raise ArgumentValueError("jobs", f"must be 1 or more, got {jobs}")
-    for name, moment in (("now", now), ("since", since), ("until", until)):
-        if moment is not None and (not isinstance(moment, datetime) or moment.utcoffset() is None):
-            raise ArgumentValueError(name, f"must be a timezone-aware datetime, got {describe(moment)}")
-    if since is not None and until is not None and until <= since:
-        raise ArgumentValueError("until", "must be later than since")
+    checked_window(now, since, until)
     chosen = load_policy(policy)
     entries = expand(str(path) for path in paths)
     say = on_bad or (lambda path, why: None)
@@ -448,3 +444,13 @@ def _gather(total: Builder, results: Iterable[ChunkResult], exporter: Exporter |
         if exporter is not None:
             for table, part in result.parts:
                 exporter.append_file(table, Path(part))
+
+
+def checked_window(now: datetime | None, since: datetime | None, until: datetime | None) -> None:
+    """Check a report's ``now`` and window: timezone-aware datetimes or None, ``until`` after
+    ``since``; anything else raises a typed error naming the argument."""
+    for name, moment in (("now", now), ("since", since), ("until", until)):
+        if moment is not None:
+            checked_now(moment, name)
+    if since is not None and until is not None and until <= since:
+        raise ArgumentValueError("until", "must be later than since")
