@@ -11,8 +11,8 @@ raw connection to the same database:
   process, and from two at once (each to interactions of its own): deliveries per
   second, wall time, from the first delivery to the last one committed.
 * **The raw-SQL floor**, in the same rounds: the statements the store ran for the same
-  deliveries, recorded from a store when the worker starts (SQLAlchemy's
-  ``before_cursor_execute`` event) -- on SQLite ``BEGIN IMMEDIATE``, on PostgreSQL
+  deliveries, recorded from a store when the worker starts (its engine's connections
+  hand out a recording cursor) -- on SQLite ``BEGIN IMMEDIATE``, on PostgreSQL
   ``SELECT ... FOR UPDATE``; the journal's ``INSERT``, the event's ``INSERT``, the
   compare-and-set ``UPDATE``, the obligations' rows when they change; ``COMMIT`` --
   run again with the raw driver (``sqlite3`` with the store's PRAGMAs; psycopg 3) on
@@ -174,27 +174,21 @@ class _Worker:
     def _recorded(self) -> list[list[_Step]]:
         """The statements the store runs for each delivery of one interaction, as the floor's plan.
 
-        Recorded from a store of its own, closed afterwards: an event listener stays
-        on its engine (SQLAlchemy then dispatches events around every statement), and
-        the store measured must run as an application's does. SQLite's ``BEGIN
-        IMMEDIATE`` is issued by the store's dialect (``do_begin``), out of the cursor
-        events' sight (an older store issued it as a statement): the floor begins so.
+        Recorded from a store of its own, closed afterwards, whose engine hands out
+        connections with a recording cursor: a delivery runs its statements on the
+        driver's cursor (out of SQLAlchemy's cursor events' sight), and the store
+        measured must run as an application's does, untouched.
         """
-        from sqlalchemy import event
-
         from deescalate.store import Store
 
         template = f"tpl-{self.index}-{uuid.uuid4().hex[:8]}"
         self.template = template
         statements: list[tuple[str, Any, bool]] = []
-
-        def record(_: Any, __: Any, sql: str, parameters: Any, ___: Any, many: bool) -> None:
-            statements.append((sql, parameters, many))
-
         plan: list[list[_Step]] = []
         begin = [_Step("begin", "BEGIN IMMEDIATE", None)] if self.backend == "sqlite" else []
         with Store(self.url) as recorder:
-            event.listen(recorder.engine, "before_cursor_execute", record)
+            connect = recorder.engine.raw_connection
+            recorder.engine.raw_connection = lambda: _Recording(connect(), statements)  # type: ignore[method-assign,assignment,return-value]
             for payload in _transcript(template):
                 statements.clear()
                 delivery = recorder.deliver(template, payload)
@@ -314,6 +308,42 @@ class _Worker:
         self.store.close()
         if self.lengths is not None:
             self.lengths.close()
+
+
+class _RecordingCursor:
+    """A driver's cursor that notes each statement and its parameters, then runs it."""
+
+    def __init__(self, cursor: Any, statements: list[tuple[str, Any, bool]]) -> None:
+        self._cursor = cursor
+        self._statements = statements
+
+    def execute(self, sql: str, parameters: Any = ()) -> _RecordingCursor:
+        self._statements.append((sql, parameters, False))
+        self._cursor.execute(sql, parameters)
+        return self
+
+    def executemany(self, sql: str, parameters: Any) -> _RecordingCursor:
+        parameters = list(parameters)
+        self._statements.append((sql, parameters, True))
+        self._cursor.executemany(sql, parameters)
+        return self
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
+
+
+class _Recording:
+    """A pooled connection whose cursors record (see :class:`_RecordingCursor`)."""
+
+    def __init__(self, connection: Any, statements: list[tuple[str, Any, bool]]) -> None:
+        self._connection = connection
+        self._statements = statements
+
+    def cursor(self) -> _RecordingCursor:
+        return _RecordingCursor(self._connection.cursor(), self._statements)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connection, name)
 
 
 def _with_id(parameters: Any, slot: int | str | None, delivery_id: int) -> Any:
@@ -592,4 +622,3 @@ BACKENDS: tuple[Callable[[Effort], BackendCost], ...] = (_sqlite, _postgres)
 
 def measure(effort: Effort) -> list[BackendCost]:
     return [backend(effort) for backend in BACKENDS]
-

@@ -21,10 +21,9 @@ import signal
 import sys
 from datetime import UTC, datetime
 
-import sqlalchemy as sa
-
 from deescalate import CustomerVented, InteractionOpened
 from deescalate.store import Store
+from store_tap import tap
 
 AT = datetime(2026, 4, 6, 10, 0, tzinfo=UTC)
 
@@ -64,12 +63,12 @@ def crash(url: str, interaction_id: str, start: int, kill_after: int | None) -> 
     store.deliver(interaction_id, opening(interaction_id))
     deliveries = 0
 
-    def die_mid_delivery(connection: object, cursor: object, statement: str, *rest: object) -> None:
+    def die_mid_delivery(statement: str, cursor: object) -> None:
         if statement.startswith("INSERT INTO deescalate_events") and deliveries == kill_after:
             os.kill(os.getpid(), signal.SIGKILL)
 
     if kill_after is not None:
-        sa.event.listen(store.engine, "after_cursor_execute", die_mid_delivery)
+        tap(store, die_mid_delivery)
     n = start
     while True:
         deliveries += 1

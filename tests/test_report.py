@@ -457,17 +457,23 @@ def test_times_are_counted_at_the_resolution_they_are_printed() -> None:
 
 
 def test_directories_are_walked_in_the_order_review_reads_them(tmp_path: Path) -> None:
+    """The report and the commands list a directory's transcripts alike (one module does it for both):
+    paths compared name by name, an empty directory a bad entry of its own."""
     from deescalate.cli.review import _expand
-    from deescalate.report._transcripts import expand
+    from deescalate.report._transcripts import transcripts
 
     for name in ("b.jsonl", "a/z.jsonl", "a/b/c.jsonl", "a.jsonl", "a-b/x.jsonl", "c/notes.txt", "A/y.jsonl"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("")
     (tmp_path / "empty").mkdir()
     paths = [str(tmp_path), str(tmp_path / "empty"), "-"]
-    assert [(path, why) for path, why in expand(paths)] == [
-        (path, None if bad is None else bad.message) for path, bad in _expand(paths)
+    expected = [
+        *((str(tmp_path / name), None) for name in ("A/y.jsonl", "a/b/c.jsonl", "a/z.jsonl", "a-b/x.jsonl", "a.jsonl", "b.jsonl")),
+        (str(tmp_path / "empty"), "holds no .jsonl file"),
+        ("-", None),
     ]
+    assert list(transcripts(paths)) == expected
+    assert [(path, None if bad is None else bad.message) for path, bad in _expand(paths)] == expected
 
 
 def test_workers_started_afresh_give_the_same_report(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -33,6 +34,7 @@ from deescalate import (
 from deescalate.store import Fate, Store, StoreError, UnknownInteraction, _schema
 from deescalate.testing import START, openings, transcripts
 from store_support import check_consistent
+from store_tap import tap
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 FOLLOW_THROUGH = (EXAMPLES / "follow-through.jsonl").read_text().splitlines()
@@ -367,19 +369,43 @@ def test_a_delivery_is_all_or_nothing(store_url: str) -> None:
         for line in FOLLOW_THROUGH[:4]:
             store.deliver("T-2040", line)
 
-        def die_after_the_event_row(
-            connection: object, cursor: object, statement: str, *rest: object
-        ) -> None:
+        def die_after_the_event_row(statement: str, cursor: object) -> None:
             if statement.startswith("INSERT INTO deescalate_events"):
                 raise RuntimeError("the process died here")
 
-        sa.event.listen(store.engine, "after_cursor_execute", die_after_the_event_row)
+        untap = tap(store, die_after_the_event_row)
         with pytest.raises(RuntimeError):
             store.deliver("T-2040", FOLLOW_THROUGH[4])
-        sa.event.remove(store.engine, "after_cursor_execute", die_after_the_event_row)
+        untap()
         assert len(store.deliveries()) == 4
         assert store.get("T-2040") == replay([parse_event(line) for line in FOLLOW_THROUGH[:4]], FACTS_FIRST)
         assert store.deliver("T-2040", FOLLOW_THROUGH[4]).applied
+    check_consistent(store_url)
+
+
+def test_a_connection_lost_mid_delivery_is_dropped_and_the_next_delivery_gets_a_new_one(
+    store_url: str,
+) -> None:
+    """A database that goes away mid-delivery (a restart, a dropped socket) fails that
+    delivery whole; the pool discards the connection instead of handing it out again."""
+    with Store(store_url) as store:
+        for line in FOLLOW_THROUGH[:4]:
+            store.deliver("T-2040", line)
+        lost: list[object] = []
+
+        def drop_the_connection(statement: str, cursor: Any) -> None:
+            if statement.startswith("INSERT INTO deescalate_deliveries") and not lost:
+                lost.append(cursor.connection)
+                cursor.connection.close()
+
+        untap = tap(store, drop_the_connection)
+        with pytest.raises(StoreError, match="cannot deliver to 'T-2040'"):
+            store.deliver("T-2040", FOLLOW_THROUGH[4])
+        assert store.deliver("T-2040", FOLLOW_THROUGH[4]).applied
+        untap()
+        assert len(lost) == 1
+        assert [record.fate for record in store.deliveries()] == [Fate.APPLIED] * 5
+        assert store.get("T-2040") == replay([parse_event(line) for line in FOLLOW_THROUGH[:5]], FACTS_FIRST)
     check_consistent(store_url)
 
 

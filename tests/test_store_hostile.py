@@ -4,7 +4,7 @@ and a hostile payload is journaled as bad input rather than lost."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -92,6 +92,10 @@ def test_the_baselines_are_valid() -> None:
         {"type": "customer_vented", "at": "2026-04-06T10:01:00Z", "intensity": 3, "event_id": "a\x00b"},
         {"type": "fact_recorded", "at": "2026-04-06T10:01:00Z", "source": "carrier", "detail": "a\x00"},
         '{"type": "interaction_opened", "at": "2026-04-06T10:01:00Z", "interaction_id": "T-1\\u0000"}',
+        '{"type": "fact_recorded", "at": "2026-04-06T10:01:00Z", "source": "carrier", "detail": "a\\u0000"}',
+        b'{"type": "fact_recorded", "at": "2026-04-06T10:01:00Z", "source": "carrier", "detail": "\\u0000"}',
+        d.FactRecorded(at=AT + timedelta(minutes=1), source="carrier", detail="a\x00b"),
+        d.ConcernsAcknowledged(at=AT + timedelta(minutes=1), summary=("late", "b\x00"), used_name=True),
         "x" * 1_000_000,
         b"\xff" * 10,
     ],

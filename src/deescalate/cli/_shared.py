@@ -4,48 +4,17 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import sys
-from collections.abc import Iterator
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 
-from .._errors import ArgumentValueError, DeescalateError, one_line
+from .._errors import ArgumentValueError, one_line
+from .._files import CannotRead, lines
 from .._terminal import Styles, plural
 
 if TYPE_CHECKING:
     from .._obligations import OpenObligation
 
 __all__ = ["CannotRead", "Styles", "lines", "parse_now", "plural", "printable", "say", "writes_unicode"]
-
-
-class CannotRead(DeescalateError):
-    """A transcript file could not be opened or read."""
-
-    def __init__(self, path: str, reason: str) -> None:
-        super().__init__(f"cannot read {path}: {reason}")
-        self.path = path
-        self.reason = reason
-
-    def __reduce__(self) -> tuple[type[CannotRead], tuple[str, str]]:
-        return type(self), (self.path, self.reason)
-
-
-def lines(path: str) -> Iterator[bytes]:
-    """The lines of the file at ``path`` (``-``: standard input), as bytes, read lazily.
-
-    A file that cannot be opened or read raises :class:`CannotRead`, when the first
-    line is asked for.
-    """
-    try:
-        if path == "-":
-            if sys.stdin is None:
-                raise CannotRead("standard input", "it is closed")
-            yield from sys.stdin.buffer
-            return
-        with open(path, "rb") as handle:
-            yield from handle
-    except OSError as error:
-        raise CannotRead(path, str(error.strerror or error)) from None
 
 
 def writes_unicode(out: IO[str]) -> bool:

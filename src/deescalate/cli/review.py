@@ -19,6 +19,7 @@ from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from .._apply import Mode, Status
 from .._errors import ArgumentValueError, DeescalateError, EventError
+from .._files import transcripts
 from .._loading import load_policy
 from .._review import Review, review
 from .._rules import Params
@@ -139,33 +140,7 @@ def _text_of(error: BaseException) -> str:
 
 def _expand(paths: Sequence[str]) -> list[tuple[str, _Bad | None]]:
     """Each path to review, in order: a directory stands for its ``*.jsonl`` files, recursively."""
-    found: list[tuple[str, _Bad | None]] = []
-    for path in paths:
-        if path == "-" or not os.path.isdir(path):
-            found.append((path, None))
-        else:
-            found.extend(_transcripts_in(path))
-    return found
-
-
-def _transcripts_in(directory: str) -> list[tuple[str, _Bad | None]]:
-    """The ``*.jsonl`` files under ``directory``, sorted, as (path, None).
-
-    A directory that cannot be listed, or holds no transcript, is a bad entry itself.
-    """
-    inside: list[tuple[str, _Bad | None]] = []
-
-    def unlisted(error: OSError) -> None:
-        where = error.filename if isinstance(error.filename, str) else directory
-        inside.append((where, _Bad(f"cannot read: {error.strerror or error}")))
-
-    for root, directories, files in os.walk(directory, onerror=unlisted):
-        directories.sort()
-        inside.extend((os.path.join(root, name), None) for name in files if name.endswith(".jsonl"))
-    if not inside:
-        inside.append((directory, _Bad("holds no .jsonl file")))
-    inside.sort(key=lambda entry: entry[0].split(os.sep))
-    return inside
+    return [(path, None if why is None else _Bad(why)) for path, why in transcripts(paths)]
 
 
 class _Totals:

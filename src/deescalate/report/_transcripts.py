@@ -33,6 +33,7 @@ import attrs
 from .._apply import Mode, Status
 from .._errors import ArgumentTypeError, ArgumentValueError, DeescalateError, describe
 from .._events import Escalated
+from .._files import lines, transcripts
 from .._loading import load_policy
 from .._obligations import checked_now, open_obligations
 from .._policy import BUILTIN_POLICIES, Policy
@@ -46,55 +47,6 @@ from ._export import TABLES, Exporter, interaction_row, utc
 OnBad = Callable[[str, str], None]
 
 _REFUSED = Status.REFUSED
-
-
-def expand(paths: Iterable[str]) -> Iterator[tuple[str, str | None]]:
-    """Each path to review, in order, with why it cannot be (or None), found as they are needed.
-
-    A directory stands for its ``*.jsonl`` files, recursively, in the order of their
-    paths compared name by name (as ``deescalate review`` sorts them); one that
-    cannot be listed, or holds no transcript, is a bad entry itself. Only one
-    directory's names are held at a time, never the whole list of files.
-    """
-    for path in paths:
-        if path == "-" or not os.path.isdir(path):
-            yield path, None
-            continue
-        found = False
-        for entry in _inside(path):
-            found = True
-            yield entry
-        if not found:
-            yield path, "holds no .jsonl file"
-
-
-def _inside(directory: str) -> Iterator[tuple[str, str | None]]:
-    """The ``*.jsonl`` files under ``directory``: entries sorted by name, subdirectories walked in place."""
-    try:
-        with os.scandir(directory) as listing:
-            names = sorted((entry.name, entry.is_dir(follow_symlinks=False)) for entry in listing)
-    except OSError as error:
-        yield directory, f"cannot read: {error.strerror or error}"
-        return
-    for name, is_directory in names:
-        path = os.path.join(directory, name)
-        if is_directory:
-            yield from _inside(path)
-        elif name.endswith(".jsonl"):
-            yield path, None
-
-
-def _read(path: str) -> Iterator[bytes]:
-    try:
-        if path == "-":
-            if sys.stdin is None:
-                raise CannotReadFile("standard input", "it is closed")
-            yield from sys.stdin.buffer
-            return
-        with open(path, "rb") as handle:
-            yield from handle
-    except OSError as error:
-        raise CannotReadFile(path, str(error.strerror or error)) from None
 
 
 def _why(error: DeescalateError) -> str:
@@ -123,7 +75,7 @@ def review_file(path: str, job: Job, builder: Builder, exporter: Exporter | None
 
     Raises a :class:`~deescalate.DeescalateError` when the file is bad input or cannot be read.
     """
-    count_transcript(_read(path), path, job, builder, exporter)
+    count_transcript(lines(path, CannotReadFile), path, job, builder, exporter)
 
 
 def count_transcript(
@@ -371,7 +323,7 @@ def report_transcripts(
         raise ArgumentValueError("jobs", f"must be 1 or more, got {jobs}")
     checked_window(now, since, until)
     chosen = load_policy(policy)
-    entries = expand(str(path) for path in paths)
+    entries = transcripts(str(path) for path in paths)
     say = on_bad or (lambda path, why: None)
     total = Builder(now, since, until)
     exporter = Exporter(export) if export is not None else None

@@ -36,6 +36,7 @@ from ._errors import StoreError
 ATTEMPTS = 12
 
 _T = TypeVar("_T")
+_C = TypeVar("_C")
 
 #: The mark (in the pooled connection's ``info``) of a transaction that writes.
 _WRITE = "deescalate_write"
@@ -139,14 +140,23 @@ def writing(engine: Engine) -> Iterator[Connection]:
             info.pop(_WRITE, None)
 
 
-def retried(engine: Engine, work: Callable[[Connection], _T], what: str) -> _T:
+def retried(
+    engine: Engine,
+    work: Callable[[_C], _T],
+    what: str,
+    transaction: Callable[[Engine], contextlib.AbstractContextManager[_C]] = writing,  # type: ignore[assignment]
+) -> _T:
     """``work`` in a write transaction, tried again (a few times, after a short random
     pause) when the database reports a conflict; any other database error is a
     :class:`StoreError` naming ``what`` was being done.
+
+    ``transaction`` opens the transaction and hands ``work`` its handle: by default
+    :func:`writing`'s SQLAlchemy connection; the delivery path passes
+    :func:`._driver.writing`, whose handle is the driver's cursor.
     """
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            with writing(engine) as connection:
+            with transaction(engine) as connection:
                 return work(connection)
         except sa.exc.DBAPIError as error:
             if attempt == ATTEMPTS or not _transient(error):

@@ -10,20 +10,18 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import attrs
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from .._apply import (
     Mode,
-    Outcome,
     Status,
     checked_event,
     checked_mode,
     open_interaction,
     step,
 )
-from .._codec import compact_json, dump_event, event_from_dict, parse_event
+from .._codec import parse_event
 from .._errors import (
     ArgumentTypeError,
     ArgumentValueError,
@@ -38,11 +36,11 @@ from .._interaction import Interaction
 from .._obligations import Obligation, ObligationKind, checked_now, open_obligations
 from .._policy import BUILTIN_POLICIES, Policy
 from .._stages import Stage
-from . import _engine
-from ._errors import JournalConflict, StoreError, UnknownInteraction
+from . import _delivery, _driver, _engine, _statements
+from ._delivery import ID_LIMIT, Current, Received, checked_id, id_problem, received
+from ._errors import StoreError, UnknownInteraction
 from ._records import Delivery, DeliveryRecord, DueObligation, Fate, StoredFinding, StoredInteraction
 from ._schema import deliveries as _deliveries
-from ._schema import events as _events
 from ._schema import findings as _findings
 from ._schema import interactions as _interactions
 from ._schema import obligations as _obligations
@@ -50,158 +48,8 @@ from ._schema import obligations as _obligations
 #: A payload as a helpdesk sends it: an event, its JSON object, or its JSON text.
 Payload = Event | Mapping[str, Any] | str | bytes
 
-_FATES = {
-    Status.APPLIED: Fate.APPLIED,
-    Status.REFUSED: Fate.REFUSED,
-    Status.INVALID: Fate.INVALID,
-    Status.DUPLICATE: Fate.DUPLICATE,
-    Status.LATE: Fate.LATE,
-}
-
 #: How many interactions a store keeps in memory, most recently used first.
 CACHE_SIZE = 4096
-
-
-@attrs.frozen
-class _Received:
-    """One delivery before it is judged: the event (None for bad input), its text, and why not."""
-
-    event: Event | None
-    payload: str
-    error: str | None
-    #: True when ``payload`` is already the event's contract JSON (an Event was delivered).
-    canonical: bool = False
-
-    @property
-    def contract(self) -> str:
-        """The event as contract JSON, as the log keeps it, whatever form it arrived in."""
-        assert self.event is not None
-        return self.payload if self.canonical else dump_event(self.event)
-
-
-@attrs.frozen
-class _Current:
-    """An interaction as this process last saw it, at ``version`` (its history's length)."""
-
-    version: int
-    interaction: Interaction
-    policy: Policy
-    obligations: tuple[Obligation, ...]
-
-
-def _storable(text: str) -> str:
-    """``text`` as any database stores it: no NUL character, no lone surrogate."""
-    if "\x00" in text:
-        text = text.replace("\x00", "\\u0000")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return text
-
-
-#: The longest interaction or event id the store keeps: ids are keys of its indexes.
-ID_LIMIT = 512
-
-
-def _checked_id(value: object, argument: str) -> str:
-    """An id the store can key on: a non-empty string of at most :data:`ID_LIMIT`
-    characters, with no NUL character and no lone surrogate."""
-    if not isinstance(value, str):
-        raise ArgumentTypeError(argument, f"must be a string, got {describe(value)}")
-    problem = _id_problem(value)
-    if problem is not None:
-        raise ArgumentValueError(argument, problem)
-    return value
-
-
-def _id_problem(value: str) -> str | None:
-    if not value:
-        return "must not be empty"
-    if len(value) > ID_LIMIT:
-        return f"is {len(value)} characters long: the store keeps ids of at most {ID_LIMIT}"
-    if "\x00" in value:
-        return "holds a NUL character"
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return "holds a lone surrogate"
-    return None
-
-
-def _unstorable(event: Event) -> str | None:
-    """Why the store cannot keep ``event`` as it is (an overlong id, a NUL character in
-    its text, which PostgreSQL cannot store), or None."""
-    if isinstance(event, InteractionOpened):
-        problem = _id_problem(event.interaction_id)
-        if problem is not None:
-            return f"field 'interaction_id': {problem}"
-    if event.event_id is not None:
-        problem = _id_problem(event.event_id)
-        if problem is not None:
-            return f"field 'event_id': {problem}"
-    for field in attrs.fields(type(event)):
-        value = getattr(event, field.name)
-        texts = value if isinstance(value, tuple) else (value,)
-        if any(isinstance(text, str) and "\x00" in text for text in texts):
-            return f"field {describe(field.name)}: holds a NUL character, which the store cannot keep"
-    return None
-
-
-def _received(payload: object) -> _Received:
-    """What arrived, parsed: an event, or bad input with its reason. Never raises for bad
-    input (it is journaled); raises only for a payload of no kind a helpdesk sends."""
-    found = _parsed(payload)
-    if found.event is not None:
-        problem = _unstorable(found.event)
-        if problem is not None:
-            return _Received(None, found.payload, problem)
-    return found
-
-
-def _parsed(payload: object) -> _Received:
-    if isinstance(payload, Event):
-        return _Received(payload, dump_event(payload), None, canonical=True)
-    if isinstance(payload, bytes | bytearray):
-        text = bytes(payload).decode("utf-8", "backslashreplace")
-        try:
-            event = parse_event(bytes(payload).decode("utf-8"))
-        except UnicodeDecodeError:
-            return _Received(None, _storable(text), "field 'line': is not valid UTF-8")
-        except EventError as error:
-            return _Received(None, _storable(text), str(error))
-        return _Received(event, _storable(text), None)
-    if isinstance(payload, str):
-        try:
-            event = parse_event(payload)
-        except EventError as error:
-            return _Received(None, _storable(payload), str(error))
-        return _Received(event, _storable(payload), None)
-    if isinstance(payload, Mapping):
-        try:
-            text = json.dumps(payload, ensure_ascii=False, default=repr)
-        except (TypeError, ValueError, RecursionError):
-            text = repr(payload)
-        try:
-            event = event_from_dict(dict(payload))
-        except EventError as error:
-            return _Received(None, _storable(text), str(error))
-        return _Received(event, _storable(text), None)
-    raise ArgumentTypeError(
-        "event", f"must be an Event, a JSON object (dict) or JSON text, got {describe(payload)}"
-    )
-
-
-def _canonical(payload: str) -> str:
-    """A journaled event's contract JSON, whatever form it arrived in."""
-    try:
-        return dump_event(parse_event(payload))
-    except EventError:  # pragma: no cover - only events are journaled with another fate
-        return payload
-
-
-def _findings_json(found: Sequence[Finding]) -> str:
-    return compact_json([{"rule": f.rule, "severity": f.severity.value, "message": f.message} for f in found])
 
 
 def _registry(policies: object) -> dict[str, Policy]:
@@ -285,7 +133,7 @@ class Store:
                 "cache_size", f"must be a whole number, 0 or more, got {describe(cache_size)}"
             )
         self._cache_size = cache_size
-        self._cache: OrderedDict[str, _Current] = OrderedDict()
+        self._cache: OrderedDict[str, Current] = OrderedDict()
         self._lock = threading.Lock()
         backend, database = self._url.get_backend_name(), self._url.database
         self._memory = backend == "sqlite" and database in (None, "", ":memory:")
@@ -293,6 +141,7 @@ class Store:
         self._turn = threading.RLock()
         self.engine: Engine = _engine.create(self._url)
         """The SQLAlchemy engine, for queries of your own (reports, dashboards)."""
+        self._sql = _statements.Statements(self.engine.dialect)
         with self._turn:
             self.schema_version = _engine.prepare(self.engine, self._url, create=create is not False)
             """The schema version the database is at."""
@@ -371,7 +220,7 @@ class Store:
         atomic: the event, its findings, the journal and the interaction's row are
         written together, or (if the process dies) not at all.
         """
-        return self._deliver(interaction_id, [_received(event)], mode, policy)[0]
+        return self._deliver(interaction_id, [received(event)], mode, policy)[0]
 
     def ingest(
         self,
@@ -390,7 +239,7 @@ class Store:
         """
         if isinstance(events, str | bytes | Mapping) or not isinstance(events, Iterable):
             raise ArgumentTypeError("events", f"must be an iterable of events, got {describe(events)}")
-        items = [_received(checked_event(item, f"events[{index}]")) for index, item in enumerate(events)]
+        items = [received(checked_event(item, f"events[{index}]")) for index, item in enumerate(events)]
         if not items:
             return []
         first = items[0].event
@@ -402,26 +251,37 @@ class Store:
     def _deliver(
         self,
         interaction_id: str,
-        items: list[_Received],
+        items: list[Received],
         mode: object,
         policy: object,
         resume: bool = False,
     ) -> list[Delivery]:
-        interaction_id = _checked_id(interaction_id, "interaction_id")
+        interaction_id = checked_id(interaction_id, "interaction_id")
         chosen = self._mode if mode is None else checked_mode(mode)
         named = None if policy is None else self._policy_named(policy, "policy")
         received_at = checked_now(self._clock(), "clock()")
 
-        def work(connection: Connection) -> list[tuple[Delivery, _Current | None]]:
-            run = _Run(self, connection, interaction_id, chosen, named, received_at, trust=not resume)
+        # One event to an interaction this process holds is judged before the transaction,
+        # so the database's lock is held for writing only; the judgement is used if the
+        # interaction is still the one held when the transaction reads (or, on SQLite,
+        # compare-and-sets) it, and made again on what it reads otherwise.
+        delivering = _delivery.Delivering(self._sql, interaction_id, chosen, received_at)
+        prejudged = None
+        if not resume and len(items) == 1:
+            prejudged = self._prejudged(delivering, items[0], named)
+
+        def work(cursor: Any) -> list[tuple[Delivery, Current | None]]:
+            run = _delivery.Run(self, cursor, delivering, named, trust=not resume)
             if resume:
                 skip = run.already_delivered(items)
                 return [run.one(item) for item in items[skip:]]
-            return [run.one(item) for item in items]
+            return [run.one(item, prejudged) for item in items]
 
         with self._turn if self._memory else _NO_LOCK:
             try:
-                results = _engine.retried(self.engine, work, f"cannot deliver to {describe(interaction_id)}")
+                results = _engine.retried(
+                    self.engine, work, f"cannot deliver to {describe(interaction_id)}", _driver.writing
+                )
             except StoreError:
                 self._forget(interaction_id)
                 raise
@@ -430,16 +290,29 @@ class Store:
             self._remember(interaction_id, current)
         return [delivery for delivery, _ in results]
 
+    def _prejudged(
+        self, delivering: _delivery.Delivering, item: Received, policy: Policy | None
+    ) -> _delivery.Judgement | None:
+        """``item`` judged on the interaction this process holds, if it holds it (and under
+        the policy the delivery names, if any)."""
+        event = item.event
+        if event is None or isinstance(event, InteractionOpened):
+            return None
+        held = self._cached(delivering.interaction_id)
+        if held is None or (policy is not None and policy is not held.policy):
+            return None
+        return delivering.judged(held, item)
+
     # -- the cache of current interactions ----------------------------------------------
 
-    def _cached(self, interaction_id: str) -> _Current | None:
+    def _cached(self, interaction_id: str) -> Current | None:
         with self._lock:
             found = self._cache.get(interaction_id)
             if found is not None:
                 self._cache.move_to_end(interaction_id)
             return found
 
-    def _remember(self, interaction_id: str, current: _Current) -> None:
+    def _remember(self, interaction_id: str, current: Current) -> None:
         if not self._cache_size:
             return
         with self._lock:
@@ -454,19 +327,22 @@ class Store:
         with self._lock:
             self._cache.pop(interaction_id, None)
 
-    def _current(self, connection: Connection, interaction_id: str, row: Any) -> _Current:
-        """The interaction at the row's version: the cached one, caught up from the log if
-        another worker moved it on, or (first sight) replayed from its events."""
-        policy = self._recorded_policy(interaction_id, row.policy, row.params)
+    def _current(self, log: _delivery.Log, interaction_id: str, row: Sequence[Any]) -> Current:
+        """The interaction at its row's version (``row`` is the version, the policy's name
+        and its parameters, as :data:`._statements.LOAD` reads them): the cached one,
+        caught up from the log if another worker moved it on, or (first sight) replayed
+        from its events, which ``log(interaction_id, start)`` reads (position and
+        contract JSON, in order)."""
+        version, name, params = row
+        policy = self._recorded_policy(interaction_id, name, params)
         cached = self._cached(interaction_id)
-        if cached is not None and cached.version == row.version and cached.policy is policy:
+        if cached is not None and cached.version == version and cached.policy is policy:
             return cached
-        if cached is None or cached.version > row.version or cached.policy is not policy:
+        if cached is None or cached.version > version or cached.policy is not policy:
             interaction, start = None, 0
         else:
             interaction, start = cached.interaction, cached.version
-        log = connection.execute(_LOG_FROM, {"interaction_id": interaction_id, "start": start})
-        for position, text in log:
+        for position, text in log(interaction_id, start):
             event = parse_event(text)
             if interaction is None:
                 if position != 0 or not isinstance(event, InteractionOpened):
@@ -484,12 +360,12 @@ class Store:
                     f"({status.value}): the log was changed outside the store"
                 )
         held = 0 if interaction is None else len(interaction.history)
-        if interaction is None or held != row.version:
+        if interaction is None or held != version:
             raise StoreError(
                 f"interaction {describe(interaction_id)}: its log holds {held} "
-                f"events, its row says {row.version}: the log was changed outside the store"
+                f"events, its row says {version}: the log was changed outside the store"
             )
-        current = _Current(row.version, interaction, policy, open_obligations(interaction, policy))
+        current = Current(version, interaction, policy, open_obligations(interaction, policy))
         self._remember(interaction_id, current)
         return current
 
@@ -506,13 +382,18 @@ class Store:
         """The policy ``interaction_id`` was opened under (from the registry)."""
         return self._read_current(interaction_id).policy
 
-    def _read_current(self, interaction_id: str) -> _Current:
-        interaction_id = _checked_id(interaction_id, "interaction_id")
+    def _read_current(self, interaction_id: str) -> Current:
+        interaction_id = checked_id(interaction_id, "interaction_id")
         with self._reading() as connection:
-            row = connection.execute(_LOAD, {"interaction_id": interaction_id}).first()
+            row = connection.execute(_statements.LOAD, {"interaction_id": interaction_id}).first()
             if row is None:
                 raise UnknownInteraction(interaction_id)
-            return self._current(connection, interaction_id, row)
+
+            def log(interaction_id: str, start: int) -> Any:
+                values = {"interaction_id": interaction_id, "start": start}
+                return connection.execute(_statements.LOG_FROM, values)
+
+            return self._current(log, interaction_id, row)
 
     def events(self, interaction_id: str) -> tuple[Event, ...]:
         """The events applied to ``interaction_id``, in order: its history."""
@@ -520,7 +401,7 @@ class Store:
 
     def interaction(self, interaction_id: str) -> StoredInteraction:
         """The current-state row of ``interaction_id``."""
-        interaction_id = _checked_id(interaction_id, "interaction_id")
+        interaction_id = checked_id(interaction_id, "interaction_id")
         found = self._rows(
             sa.select(*_SUMMARY).where(_interactions.c.interaction_id == interaction_id), _summary
         )
@@ -770,7 +651,7 @@ def _text(argument: str, value: object) -> str:
     """A string to compare a column with: any a database can take (no NUL, no lone surrogate)."""
     if not isinstance(value, str):
         raise ArgumentTypeError(argument, f"must be a string, got {describe(value)}")
-    problem = _id_problem(value) if value and len(value) <= ID_LIMIT else None
+    problem = id_problem(value) if value and len(value) <= ID_LIMIT else None
     if problem is not None or "\x00" in value or not _encodable(value):
         raise ArgumentValueError(argument, problem or "holds a NUL character or a lone surrogate")
     return value
@@ -808,335 +689,3 @@ def _between(query: Any, column: Any, since: object, until: object) -> Any:
     if until is not None:
         query = query.where(column < checked_now(until, "until"))
     return query
-
-
-#: The delivery path's statements, built once with bind parameters and executed with a
-#: dict of values. SQLAlchemy then compiles each once (its cache key is memoized on the
-#: statement); a statement built per call (``.values(...)``, ``.where(column == value)``)
-#: pays its construction, the coercion of every value and a fresh cache key each time,
-#: which was most of a delivery's Python time.
-_LOAD = sa.select(_interactions.c.version, _interactions.c.policy, _interactions.c.params).where(
-    _interactions.c.interaction_id == sa.bindparam("interaction_id")
-)
-#: The same, locking the interaction's row for the transaction (PostgreSQL).
-_LOAD_LOCKED = _LOAD.with_for_update()
-#: The interaction's events from position ``start`` on, in order.
-_LOG_FROM = (
-    sa.select(_events.c.position, _events.c.event)
-    .where(
-        _events.c.interaction_id == sa.bindparam("interaction_id"),
-        _events.c.position >= sa.bindparam("start"),
-    )
-    .order_by(_events.c.position)
-)
-#: The compare-and-set: the new state, where the row is still at the version read.
-#: (The WHERE clause's parameters may not share a name with a column being set.)
-_ADVANCE = _interactions.update().where(
-    _interactions.c.interaction_id == sa.bindparam("at_interaction"),
-    _interactions.c.version == sa.bindparam("at_version"),
-)
-_CLEAR_OBLIGATIONS = _obligations.delete().where(
-    _obligations.c.interaction_id == sa.bindparam("interaction_id")
-)
-#: An open obligation's new times (its kind still owed, its deadline moved).
-_MOVE_OBLIGATION = _obligations.update().where(
-    _obligations.c.interaction_id == sa.bindparam("at_interaction"),
-    _obligations.c.kind == sa.bindparam("at_kind"),
-)
-_OPEN = _interactions.insert()
-_JOURNAL = _deliveries.insert()
-_EVENT = _events.insert()
-_OBLIGATIONS = _obligations.insert()
-_FINDINGS = _findings.insert()
-
-
-class _Run:
-    """Deliveries to one interaction inside one write transaction."""
-
-    def __init__(
-        self,
-        store: Store,
-        connection: Connection,
-        interaction_id: str,
-        mode: Mode,
-        policy: Policy | None,
-        received_at: datetime,
-        *,
-        trust: bool = False,
-    ) -> None:
-        self.store = store
-        self.connection = connection
-        self.interaction_id = interaction_id
-        self.mode = mode
-        self.policy = policy
-        self.received_at = received_at
-        self.current: _Current | None = None
-        self.loaded = False
-        #: On SQLite, whose whole database ``BEGIN IMMEDIATE`` has locked, the interaction
-        #: this process holds is taken without reading its row: the compare-and-set
-        #: ``UPDATE`` checks its version, and if another process moved it on, the
-        #: delivery is judged again on the row (one statement fewer per delivery).
-        self.trust = trust and connection.dialect.name == "sqlite"
-        #: The interaction in hand is the held one, its version not checked yet.
-        self.unchecked = False
-
-    def _load(self) -> _Current | None:
-        """The interaction, its row locked for this transaction (PostgreSQL; SQLite's whole
-        database is already locked by ``BEGIN IMMEDIATE``). On SQLite, the one this process
-        holds, if any, unread and unchecked (see ``trust``)."""
-        if self.loaded:
-            return self.current
-        held = self.store._cached(self.interaction_id) if self.trust else None
-        if held is not None:
-            current: _Current | None = held
-            self.unchecked = True
-        else:
-            query = _LOAD_LOCKED if self.connection.dialect.name == "postgresql" else _LOAD
-            row = self.connection.execute(query, {"interaction_id": self.interaction_id}).first()
-            current = None if row is None else self.store._current(self.connection, self.interaction_id, row)
-        self.loaded = True
-        if current is not None:
-            if self.policy is not None and self.policy is not current.policy:
-                raise PolicyError(
-                    f"interaction {describe(self.interaction_id)} was opened under policy "
-                    f"{describe(current.policy.name)}: "
-                    f"delivering to it under {describe(self.policy.name)} is refused"
-                )
-            self.current = current
-        return self.current
-
-    def already_delivered(self, items: list[_Received]) -> int:
-        """How many of ``items`` the journal already has for this interaction, in order.
-
-        Events are compared as contract JSON, whatever form they were delivered in (an
-        event, its JSON text or object); deliveries that were not events (bad input)
-        are passed over.
-        """
-        self._load()
-        query = (
-            sa.select(_deliveries.c.payload)
-            .where(_deliveries.c.interaction_id == self.interaction_id, _deliveries.c.fate != "bad_input")
-            .order_by(_deliveries.c.delivery_id)
-        )
-        journal = [_canonical(payload) for payload in self.connection.scalars(query)]
-        given = [item.contract if item.event is not None else item.payload for item in items]
-        shared = min(len(journal), len(given))
-        if journal[:shared] != given[:shared]:
-            position = next(i for i in range(shared) if journal[i] != given[i])
-            raise JournalConflict(
-                f"interaction {describe(self.interaction_id)} was delivered other events before: "
-                f"its transcript differs from the store's journal at event #{position}"
-            )
-        return shared
-
-    def one(self, item: _Received) -> tuple[Delivery, _Current | None]:
-        event = item.event
-        if event is None:
-            return self._journal(Fate.BAD_INPUT, item, None, None, error=item.error), None
-        if isinstance(event, InteractionOpened) and event.interaction_id != self.interaction_id:
-            error = (
-                f"interaction_id: the event is for interaction {describe(event.interaction_id)}, "
-                f"not {describe(self.interaction_id)}"
-            )
-            return self._journal(Fate.BAD_INPUT, item, None, None, error=error), None
-        current = self._load()
-        if current is None:
-            if not isinstance(event, InteractionOpened):
-                error = (
-                    f"interaction {describe(self.interaction_id)} is not open: its first event must be "
-                    f"interaction_opened, not {event.type}"
-                )
-                return self._journal(Fate.INVALID, item, None, None, error=error), None
-            return self._open(item, event)
-        before = current.interaction
-        interaction, found, status = step(before, event, current.policy, self.mode)
-        fate = _FATES[status]
-        outcome = Outcome(interaction, found, status)
-        if fate is not Fate.APPLIED:
-            if self.unchecked:  # judged on the held interaction: judge it on the row
-                return self._reread(item)
-            why = found[0].message if fate is Fate.INVALID and found else None
-            delivery = self._journal(fate, item, current.policy, outcome, error=why, owner=before.owner)
-            return delivery, None
-        position = current.version
-        owed = open_obligations(interaction, current.policy)
-        update = {
-            "stage": interaction.stage.value,
-            "owner": interaction.owner,
-            "version": current.version + 1,
-            "last_at": event.at,
-            "next_due": owed[0].due if owed else None,
-            "at_interaction": self.interaction_id,
-            "at_version": current.version,
-        }
-        if self.connection.execute(_ADVANCE, update).rowcount != 1:
-            if self.unchecked:  # the held interaction was not the current one
-                return self._reread(item)
-            raise StoreError(f"interaction {describe(self.interaction_id)} changed under a locked delivery")
-        self.unchecked = False
-        delivery = self._journal(fate, item, current.policy, outcome, position=position, owner=before.owner)
-        self._event_row(event, item.contract, found, position, delivery.record.delivery_id)
-        if owed != current.obligations:
-            self._obligation_rows(owed, replace=True, before=current.obligations)
-        self.current = _Current(current.version + 1, interaction, current.policy, owed)
-        return delivery, self.current
-
-    def _reread(self, item: _Received) -> tuple[Delivery, _Current | None]:
-        """Judge ``item`` again on the interaction's row (nothing was written yet)."""
-        self.trust = self.unchecked = self.loaded = False
-        self.current = None
-        return self.one(item)
-
-    def _open(self, item: _Received, event: InteractionOpened) -> tuple[Delivery, _Current]:
-        policy = self.policy or self.store._policy
-        interaction = open_interaction(event, policy)
-        owed = open_obligations(interaction, policy)
-        self.connection.execute(
-            _OPEN,
-            {
-                "interaction_id": self.interaction_id,
-                "policy": policy.name,
-                "params": compact_json(policy.params.to_json()),
-                "stage": interaction.stage.value,
-                "owner": interaction.owner,
-                "version": 1,
-                "customer_name": interaction.customer_name,
-                "opened_at": event.at,
-                "last_at": event.at,
-                "next_due": owed[0].due if owed else None,
-            },
-        )
-        outcome = Outcome(interaction, (), Status.APPLIED)
-        delivery = self._journal(Fate.APPLIED, item, policy, outcome, position=0, owner=interaction.owner)
-        self._event_row(event, item.contract, (), 0, delivery.record.delivery_id)
-        self._obligation_rows(owed, replace=False)
-        self.current = _Current(1, interaction, policy, owed)
-        return delivery, self.current
-
-    def _event_row(
-        self, event: Event, text: str, found: Sequence[Finding], position: int, delivery_id: int
-    ) -> None:
-        """The log's row for ``event``, applied at ``position``; ``text`` is its contract JSON."""
-        self.connection.execute(
-            _EVENT,
-            {
-                "interaction_id": self.interaction_id,
-                "position": position,
-                "event_id": event.event_id,
-                "type": event.type,
-                "at": event.at,
-                "event": text,
-                "findings": _findings_json(found),
-                "delivery_id": delivery_id,
-            },
-        )
-
-    def _obligation_rows(
-        self, owed: Sequence[Obligation], *, replace: bool, before: Sequence[Obligation] = ()
-    ) -> None:
-        """The interaction's obligation rows: ``owed``, in place of ``before`` when ``replace``.
-
-        When the same kinds are owed as before (a deadline moved: a progress report
-        restarts the clock), only the rows that changed are updated, in one statement;
-        otherwise the rows are deleted and inserted again.
-        """
-        if replace:
-            previous = {item.kind: item for item in before}
-            if previous and previous.keys() == {item.kind for item in owed}:
-                moved = [
-                    {
-                        "opened_at": item.opened_at,
-                        "due": item.due,
-                        "at_interaction": self.interaction_id,
-                        "at_kind": item.kind.value,
-                    }
-                    for item in owed
-                    if previous[item.kind] != item
-                ]
-                if moved:
-                    self.connection.execute(_MOVE_OBLIGATION, moved)
-                return
-            self.connection.execute(_CLEAR_OBLIGATIONS, {"interaction_id": self.interaction_id})
-        if owed:
-            self.connection.execute(
-                _OBLIGATIONS,
-                [
-                    {
-                        "interaction_id": self.interaction_id,
-                        "kind": item.kind.value,
-                        "opened_at": item.opened_at,
-                        "due": item.due,
-                    }
-                    for item in owed
-                ],
-            )
-
-    def _journal(
-        self,
-        fate: Fate,
-        item: _Received,
-        policy: Policy | None,
-        outcome: Outcome | None,
-        *,
-        position: int | None = None,
-        error: str | None = None,
-        owner: str | None = None,
-    ) -> Delivery:
-        event = item.event if fate is not Fate.BAD_INPUT else None
-        found = outcome.findings if outcome is not None else ()
-        text = None if error is None else one_line(error, 1000)
-        values: dict[str, Any] = {
-            "interaction_id": self.interaction_id,
-            "received_at": self.received_at,
-            "fate": fate.value,
-            "mode": self.mode.value,
-            "policy": None if policy is None else policy.name,
-            "event_type": None if event is None else event.type,
-            "event_id": None if event is None else event.event_id,
-            "at": None if event is None else event.at,
-            "position": position,
-            "payload": item.payload,
-            "error": text,
-        }
-        result = self.connection.execute(_JOURNAL, values)
-        key = result.inserted_primary_key
-        assert key is not None
-        delivery_id = int(key[0])
-        if found:
-            assert event is not None
-            assert owner is not None
-            self.connection.execute(
-                _FINDINGS,
-                [
-                    {
-                        "delivery_id": delivery_id,
-                        "seq": seq,
-                        "interaction_id": self.interaction_id,
-                        "fate": fate.value,
-                        "position": position,
-                        "at": event.at,
-                        "rule": finding.rule,
-                        "severity": finding.severity.value,
-                        "message": finding.message,
-                        "event_type": finding.event_type,
-                        "owner": owner,
-                    }
-                    for seq, finding in enumerate(found)
-                ],
-            )
-        record = DeliveryRecord(
-            delivery_id,
-            self.interaction_id,
-            self.received_at,
-            fate,
-            self.mode,
-            None if policy is None else policy.name,
-            None if event is None else event.type,
-            None if event is None else event.event_id,
-            None if event is None else event.at,
-            position,
-            item.payload,
-            text,
-            found,
-        )
-        return Delivery(outcome, record)
