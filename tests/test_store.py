@@ -383,6 +383,26 @@ def test_a_delivery_is_all_or_nothing(store_url: str) -> None:
     check_consistent(store_url)
 
 
+def test_an_in_memory_store_keeps_its_database_through_a_failed_delivery() -> None:
+    """Its database lives in its one connection: a failed delivery rolls back, and the
+    connection (with everything delivered before) is kept, never swapped for an empty one."""
+    with Store() as store:
+        for line in FOLLOW_THROUGH[:4]:
+            store.deliver("T-2040", line)
+
+        def fail(statement: str, cursor: object) -> None:
+            if statement.startswith("INSERT INTO deescalate_events"):
+                raise sa.exc.OperationalError(statement, None, Exception("disk I/O error"))
+
+        untap = tap(store, fail)
+        with pytest.raises(StoreError, match="cannot deliver to 'T-2040'"):
+            store.deliver("T-2040", FOLLOW_THROUGH[4])
+        untap()
+        assert len(store.deliveries()) == 4
+        assert store.deliver("T-2040", FOLLOW_THROUGH[4]).applied
+        assert len(store.get("T-2040").history) == 5
+
+
 def test_a_connection_lost_mid_delivery_is_dropped_and_the_next_delivery_gets_a_new_one(
     store_url: str,
 ) -> None:

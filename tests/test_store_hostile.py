@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -80,6 +81,21 @@ def test_a_hostile_argument_gives_a_typed_error_or_works(
         assert "\n" not in str(error) and len(str(error)) < 1_000
 
 
+def test_a_database_that_cannot_be_reached_is_a_store_error(tmp_path: Path) -> None:
+    """Opening a connection fails (the file's directory is gone, a server refuses): the
+    delivery raises StoreError, like any other database failure, and writes nothing."""
+    home = tmp_path / "home"
+    home.mkdir()
+    with Store(f"sqlite:///{home}/complaints.db") as store:
+        store.deliver("T-1", d.InteractionOpened(at=AT, interaction_id="T-1"))
+        store.engine.dispose()
+        home.rename(tmp_path / "moved")
+        with pytest.raises(StoreError, match="cannot deliver to 'T-1'"):
+            store.deliver("T-1", d.CustomerVented(at=AT, intensity=3))
+        with pytest.raises(StoreError, match="cannot read the store"):
+            store.interactions()
+
+
 def test_the_baselines_are_valid() -> None:
     for _label, function, arguments in _cases():
         function(**arguments)
@@ -96,6 +112,8 @@ def test_the_baselines_are_valid() -> None:
         b'{"type": "fact_recorded", "at": "2026-04-06T10:01:00Z", "source": "carrier", "detail": "\\u0000"}',
         d.FactRecorded(at=AT + timedelta(minutes=1), source="carrier", detail="a\x00b"),
         d.ConcernsAcknowledged(at=AT + timedelta(minutes=1), summary=("late", "b\x00"), used_name=True),
+        {"type": "customer_vented", "at": "9999-12-31T23:30:00-01:00", "intensity": 3},
+        '{"type": "callback_promised", "at": "2026-04-06T10:01:00Z", "by": "9999-12-31T23:30:00-01:00"}',
         "x" * 1_000_000,
         b"\xff" * 10,
     ],

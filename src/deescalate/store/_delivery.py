@@ -5,16 +5,17 @@ findings, the obligations owed after it) is pure: it needs only the interaction.
 Writing it (the journal's row, the log's row, the interaction's new state, its
 obligations) needs the database's lock: SQLite's whole database, PostgreSQL's row of
 the interaction. So everything a write needs but the delivery id the database assigns
-is prepared with the judgement, as the driver takes it; for an interaction this
-process holds, before the transaction begins (see :meth:`Store._deliver`). Inside it,
-the statements alone run.
+is prepared with the judgement, as the driver takes it: for the delivery of one
+event (not an opening) to an interaction this process holds, before the transaction
+begins (see ``Store._deliver``); otherwise inside it. Inside it, then, the statements
+alone run.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -121,14 +122,31 @@ def _unstorable(event: Event, payload: str) -> str | None:
         problem = id_problem(event.event_id)
         if problem is not None:
             return f"field 'event_id': {problem}"
-    if not any(mark in payload for mark in ("\x00", "\\u0000", "\\x00")):
-        return None  # a NUL in the event's text shows in its payload: raw, or escaped (JSON, repr)
-    for field in attrs.fields(type(event)):
-        value = getattr(event, field.name)
-        texts = value if isinstance(value, tuple) else (value,)
-        if any(isinstance(text, str) and "\x00" in text for text in texts):
-            return f"field {describe(field.name)}: holds a NUL character, which the store cannot keep"
+    # A NUL in the event's text shows in its payload: raw, or escaped (JSON, repr).
+    nul = any(mark in payload for mark in ("\x00", "\\u0000", "\\x00"))
+    for name in _field_names(type(event)):
+        value = getattr(event, name)
+        if isinstance(value, datetime):
+            try:
+                value.astimezone(UTC)
+            except OverflowError:
+                why = "is out of range once in UTC, as the store keeps times"
+                return f"field {describe(name)}: {value.isoformat()} {why}"
+        elif nul:
+            texts = value if isinstance(value, tuple) else (value,)
+            if any(isinstance(text, str) and "\x00" in text for text in texts):
+                return f"field {describe(name)}: holds a NUL character, which the store cannot keep"
     return None
+
+
+_FIELD_NAMES: dict[type[Event], tuple[str, ...]] = {}
+
+
+def _field_names(cls: type[Event]) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(field.name for field in attrs.fields(cls))
+    return names
 
 
 def received(payload: object) -> Received:
@@ -525,7 +543,8 @@ class Run:
 
     def _reread(self, item: Received, judgement: Judgement) -> tuple[Delivery, Current | None]:
         """Judge ``item`` again on the interaction's row (nothing was written yet); the
-        judgement made on the held interaction stands if the row is still at its version."""
+        judgement made on the held interaction stands if reading the row gives back that
+        same held interaction (it is still at its version)."""
         self.trust = self.unchecked = self.loaded = False
         self.current = None
         return self.one(item, judgement)

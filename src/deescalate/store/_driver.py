@@ -49,7 +49,10 @@ class Compiled:
         assert not compiled.escaped_bind_names, "bind names the driver takes as they are"
         self.sql: str = compiled.string
         self._positional = dialect.positional
-        names = list(compiled.positiontup or ()) if dialect.positional else list(compiled.binds)
+        # The names the SQL uses, in order for a positional driver (SQLAlchemy also keys
+        # ``binds`` by an anonymous parameter's unrendered name: not one the driver sees).
+        rendered = list(dict.fromkeys(compiled.bind_names.values()))
+        names = list(compiled.positiontup or ()) if dialect.positional else rendered
         self._names: tuple[str, ...] = tuple(names)
         self._index = {name: index for index, name in enumerate(names)}
         processors: list[tuple[int, _Processor]] = []
@@ -158,7 +161,12 @@ def writing(engine: Engine) -> Iterator[Any]:
     """
     dialect = engine.dialect
     _learn(dialect)
-    connection = engine.raw_connection()
+    #: The in-memory database lives in its one connection: never discarded.
+    memory = dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
+    try:
+        connection = engine.raw_connection()
+    except Exception as error:  # the database refused, or is gone: as SQLAlchemy says it
+        raise _wrapped(error, "connect", ()) from error
     cursor = None
     try:
         cursor = connection.cursor()
@@ -170,7 +178,7 @@ def writing(engine: Engine) -> Iterator[Any]:
         except Exception as error:
             raise _wrapped(error, "COMMIT", ()) from error
     except BaseException as error:
-        _abandon(connection, cursor, error, dialect)
+        _abandon(connection, cursor, error, dialect, keep=memory)
         raise
     finally:
         with contextlib.suppress(Exception):
@@ -179,9 +187,14 @@ def writing(engine: Engine) -> Iterator[Any]:
         connection.close()
 
 
-def _abandon(connection: Any, cursor: Any, error: BaseException, dialect: Dialect) -> None:
+def _abandon(connection: Any, cursor: Any, error: BaseException, dialect: Dialect, *, keep: bool) -> None:
     """Roll back after ``error``; a connection that is lost (or cannot roll back) is
-    invalidated, so the pool opens a new one."""
+    invalidated, so the pool opens a new one, unless it is to be ``kept`` (the one
+    connection an in-memory database lives in: a new one would be empty)."""
+    if keep:
+        with contextlib.suppress(Exception):
+            connection.rollback()
+        return
     orig = error.orig if isinstance(error, sa.exc.DBAPIError) else error
     lost = isinstance(orig, Exception) and _is_disconnect(dialect, orig, connection, cursor)
     if not lost:
@@ -196,5 +209,5 @@ def _abandon(connection: Any, cursor: Any, error: BaseException, dialect: Dialec
 def _is_disconnect(dialect: Dialect, error: Exception, connection: Any, cursor: Any) -> bool:
     try:
         return bool(dialect.is_disconnect(error, connection.dbapi_connection, cursor))  # type: ignore[arg-type]
-    except Exception:
-        return True
+    except Exception:  # the dialect cannot tell: a connection that cannot roll back is dropped anyway
+        return False

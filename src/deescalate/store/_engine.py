@@ -161,6 +161,8 @@ def retried(
         except sa.exc.DBAPIError as error:
             if attempt == ATTEMPTS or not _transient(error):
                 raise StoreError(f"{what}: {_reason(error)}") from None
+        except sa.exc.SQLAlchemyError as error:  # the pool's own (no connection free in time)
+            raise StoreError(f"{what}: {one_line(str(error), 300)}") from None
         time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 8)))
     raise AssertionError("unreachable")  # pragma: no cover
 
