@@ -4,7 +4,7 @@ policies, queries, ingesting, the schema, and hostile arguments."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -427,6 +427,40 @@ def test_a_connection_lost_mid_delivery_is_dropped_and_the_next_delivery_gets_a_
         assert [record.fate for record in store.deliveries()] == [Fate.APPLIED] * 5
         assert store.get("T-2040") == replay([parse_event(line) for line in FOLLOW_THROUGH[:5]], FACTS_FIRST)
     check_consistent(store_url)
+
+
+@pytest.mark.parametrize("dialect_name", ["sqlite", "postgresql"])
+def test_times_are_converted_as_sqlalchemy_converts_them_however_often_they_recur(dialect_name: str) -> None:
+    """The store remembers the times it converted last (a delivery writes one time into
+    several columns): what it hands the driver is SQLAlchemy's own conversion, also for a
+    time remembered from an equal instant given at another offset."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = sqlite.dialect() if dialect_name == "sqlite" else postgresql.dialect()
+    remembered = _schema.UtcDateTime().dialect_impl(dialect).bind_processor(dialect)
+    plain = sa.DateTime(timezone=True).dialect_impl(dialect).bind_processor(dialect) or (lambda value: value)
+    assert remembered is not None
+
+    def sqlalchemys(moment: datetime) -> object:
+        in_utc = moment.astimezone(UTC)
+        return plain(in_utc.replace(tzinfo=None) if dialect_name == "sqlite" else in_utc)
+
+    @given(
+        st.lists(
+            st.datetimes(timezones=st.timezones(), min_value=datetime(2, 1, 1), max_value=datetime(9998, 12, 31)),
+            min_size=1,
+            max_size=600,
+        ),
+        st.integers(-14 * 60, 14 * 60),
+    )
+    @settings(max_examples=60, deadline=None)
+    def same(moments: list[datetime], minutes: int) -> None:
+        for moment in moments:
+            elsewhere = moment.astimezone(timezone(timedelta(minutes=minutes)))
+            assert remembered(moment) == remembered(elsewhere) == remembered(moment) == sqlalchemys(moment)
+
+    same()
+    assert remembered(None) is None
 
 
 # -- the schema -----------------------------------------------------------------------------------

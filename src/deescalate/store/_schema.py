@@ -39,6 +39,11 @@ from sqlalchemy.engine import Connection, Dialect
 SCHEMA_VERSION = 1
 
 
+#: How many converted times :class:`UtcDateTime` remembers (all dialects together).
+_REMEMBERED = 256
+_CONVERTED: dict[tuple[str, datetime], Any] = {}
+
+
 class UtcDateTime(sa.types.TypeDecorator[datetime]):
     """An aware datetime, stored in UTC, read back aware (UTC)."""
 
@@ -50,6 +55,30 @@ class UtcDateTime(sa.types.TypeDecorator[datetime]):
             return None
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        """SQLAlchemy's conversion of a time for ``dialect`` (this type's, then the
+        dialect's DateTime), remembered for the times met last: a delivery writes the
+        same time into several columns (the event's time into the journal, the log and
+        the interaction's row), and converting one costs a few microseconds. The result
+        depends on the instant alone, the same for equal times."""
+        convert = super().bind_processor(dialect)
+        if convert is None:
+            return None
+        name = dialect.name
+
+        def remembered(value: datetime | None) -> Any:
+            if value is None:
+                return convert(value)
+            key = (name, value)
+            found = _CONVERTED.get(key)
+            if found is None:
+                if len(_CONVERTED) >= _REMEMBERED:
+                    _CONVERTED.clear()
+                found = _CONVERTED[key] = convert(value)
+            return found
+
+        return remembered
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
