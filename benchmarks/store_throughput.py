@@ -76,7 +76,6 @@ class Throughput:
     store: float
     floor: float
     processes: int
-    deliveries: int  # per round, all processes together
 
 
 @attrs.frozen
@@ -230,18 +229,20 @@ class _Worker:
             assert all(delivery.record.fate == "applied" for delivery in done), done
             return start, end, len(done)
         plans = [[self._for(step, one) for step in steps] for one in ids for steps in self.plan]
-        run = self._sqlite_delivery if self.backend == "sqlite" else self._postgres_delivery
         start = time.perf_counter()
         for steps in plans:
-            run(steps)
+            self._floor_delivery(steps)
         end = time.perf_counter()
         return start, end, len(plans)
 
     def _for(self, step: _Step, interaction_id: str) -> _Step:
         return attrs.evolve(step, parameters=_substituted(step.parameters, self.template, interaction_id))
 
-    def _sqlite_delivery(self, steps: list[_Step]) -> None:
+    def _floor_delivery(self, steps: list[_Step]) -> None:
+        """One delivery's statements on the raw driver, in one transaction (SQLite's
+        begins with its ``begin`` step; psycopg begins at the first statement)."""
         raw = self.raw
+        returning = self.backend != "sqlite"  # the journal's key: RETURNING, or SQLite's lastrowid
         cursor = raw.cursor()
         delivery_id = 0
         try:
@@ -252,7 +253,8 @@ class _Worker:
                 elif how == "select":
                     cursor.execute(step.sql, step.parameters).fetchone()
                 elif how == "journal":
-                    delivery_id = cursor.execute(step.sql, step.parameters).lastrowid
+                    done = cursor.execute(step.sql, step.parameters)
+                    delivery_id = done.fetchone()[0] if returning else done.lastrowid
                 elif how == "update":
                     if cursor.execute(step.sql, step.parameters).rowcount != 1:
                         raise AssertionError("the floor's compare-and-set missed")
@@ -267,32 +269,6 @@ class _Worker:
             raise
         finally:
             cursor.close()
-
-    def _postgres_delivery(self, steps: list[_Step]) -> None:
-        raw = self.raw
-        delivery_id = 0
-        try:
-            with raw.cursor() as cursor:
-                for step in steps:
-                    how = step.how
-                    if how == "select":
-                        cursor.execute(step.sql, step.parameters).fetchone()
-                    elif how == "journal":
-                        row = cursor.execute(step.sql, step.parameters).fetchone()
-                        delivery_id = row[0]
-                    elif how == "update":
-                        if cursor.execute(step.sql, step.parameters).rowcount != 1:
-                            raise AssertionError("the floor's compare-and-set missed")
-                    elif how == "many":
-                        cursor.executemany(
-                            step.sql, [_with_id(one, step.slot, delivery_id) for one in step.parameters]
-                        )
-                    else:
-                        cursor.execute(step.sql, _with_id(step.parameters, step.slot, delivery_id))
-            raw.commit()
-        except BaseException:
-            raw.rollback()
-            raise
 
     # -- cost by length -----------------------------------------------------------------
 
@@ -520,7 +496,6 @@ def _throughput(workers: _Workers, processes: int, interactions: int, rounds: in
         store=1 / statistics.median(seconds["store"]),
         floor=1 / statistics.median(seconds["floor"]),
         processes=processes,
-        deliveries=total,
     )
 
 

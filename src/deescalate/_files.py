@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from ._errors import DeescalateError
 
-__all__ = ["CannotRead", "lines", "transcripts"]
+__all__ = ["CannotRead", "lines", "reason_of", "transcripts"]
 
 
 class CannotRead(DeescalateError):
@@ -29,22 +29,33 @@ class CannotRead(DeescalateError):
         return type(self), (self.path, self.reason)
 
 
-def lines(path: str, error: Callable[[str, str], DeescalateError] = CannotRead) -> Iterator[bytes]:
+def lines(path: str) -> Iterator[bytes]:
     """The lines of the file at ``path`` (``-``: standard input), as bytes, read lazily.
 
-    A file that cannot be opened or read raises ``error(path, reason)`` (by default
-    :class:`CannotRead`) when the first line is asked for.
+    A file that cannot be opened or read raises :class:`CannotRead` when the first
+    line is asked for.
     """
     try:
         if path == "-":
             if sys.stdin is None:
-                raise error("standard input", "it is closed")
+                raise CannotRead("standard input", "it is closed")
             yield from sys.stdin.buffer
             return
         with open(path, "rb") as handle:
             yield from handle
-    except OSError as failure:
-        raise error(path, str(failure.strerror or failure)) from None
+    except OSError as error:
+        raise CannotRead(path, str(error.strerror or error)) from None
+
+
+def reason_of(error: BaseException) -> str:
+    """Why a transcript was not read, in the words a list of files shows beside its path:
+    ``cannot read: <reason>`` for :class:`CannotRead`, else the error's own message."""
+    if isinstance(error, CannotRead):
+        return f"cannot read: {error.reason}"
+    try:
+        return str(error)
+    except Exception:  # a message that cannot be made: at least its kind
+        return type(error).__name__
 
 
 def transcripts(paths: Iterable[str]) -> Iterator[tuple[str, str | None]]:

@@ -19,13 +19,12 @@ from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from .._apply import Mode, Status
 from .._errors import ArgumentValueError, DeescalateError, EventError
-from .._files import transcripts
+from .._files import reason_of, transcripts
 from .._loading import load_policy
 from .._review import Review, review
 from .._rules import Params
 from ..transcript import read_transcript
 from ._shared import (
-    CannotRead,
     Styles,
     add_format_option,
     add_policy_option,
@@ -124,18 +123,9 @@ class _Bad:
 
     @classmethod
     def of(cls, error: DeescalateError) -> _Bad:
-        if isinstance(error, CannotRead):
-            return cls(f"cannot read: {error.reason}")
         line = getattr(error, "line", None)
         field = error.field if isinstance(error, EventError) else None
-        return cls(_text_of(error), line if isinstance(line, int) else None, field)
-
-
-def _text_of(error: BaseException) -> str:
-    try:
-        return str(error)
-    except Exception:
-        return type(error).__name__
+        return cls(reason_of(error), line if isinstance(line, int) else None, field)
 
 
 def _expand(paths: Sequence[str]) -> list[tuple[str, _Bad | None]]:

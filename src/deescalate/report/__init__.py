@@ -31,7 +31,7 @@ from ._aggregate import (
     week_of,
 )
 from ._corpus import sample_transcript, write_sample_corpus
-from ._errors import CannotReadFile, ReportError, StoreUnreadable
+from ._errors import ReportError, StoreUnreadable
 from ._export import COLUMNS, TABLES
 from ._json import REPORT_FORMAT, REPORT_VERSION, to_dict
 from ._text import format_text
@@ -51,7 +51,6 @@ __all__ = [
     "TABLES",
     "TIMES",
     "Builder",
-    "CannotReadFile",
     "Counts",
     "KindCounts",
     "Report",

@@ -27,7 +27,7 @@ import attrs
 
 from .._errors import ArgumentTypeError, ArgumentValueError, describe
 from .._events import EndReason, Event, Fault
-from .._obligations import JUDGED_BY, ObligationKind
+from .._obligations import JUDGED_BY, ObligationKind, checked_now
 from .._stages import Stage
 
 #: A key of a count: a tuple of texts and whole numbers.
@@ -279,11 +279,14 @@ class Report:
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> Report:
-        """The merge of ``reports`` (an empty report over the window when there is none)."""
-        total = cls(now=now, since=since, until=until)
-        for report in reports:
-            total = total.merge(report)
-        return total
+        """The merge of ``reports`` (an empty report over the window when there is none),
+        counted in one :class:`Builder`: each report costs its own size, not the total's."""
+        total = Builder(now, since, until)
+        for index, report in enumerate(reports):
+            if not isinstance(report, Report):
+                raise ArgumentTypeError(f"reports[{index}]", f"must be a Report, got {describe(report)}")
+            total.add_report(report)
+        return total.build()
 
     # -- the figures, read off the counts -------------------------------------------------------
 
@@ -598,3 +601,13 @@ def report_fields() -> tuple[str, ...]:
 def as_plain(value: Any) -> Any:
     """A datetime as ISO-8601 text, anything else as it is."""
     return value.isoformat() if isinstance(value, datetime) else value
+
+
+def checked_window(now: datetime | None, since: datetime | None, until: datetime | None) -> None:
+    """Check a report's ``now`` and window: timezone-aware datetimes or None, ``until`` after
+    ``since``; anything else raises a typed error naming the argument."""
+    for name, moment in (("now", now), ("since", since), ("until", until)):
+        if moment is not None:
+            checked_now(moment, name)
+    if since is not None and until is not None and until <= since:
+        raise ArgumentValueError("until", "must be later than since")

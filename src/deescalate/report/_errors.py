@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from .._errors import DeescalateError
-from .._files import CannotRead
 
 
 class ReportError(DeescalateError):
-    """A report cannot be made as asked: an unreadable file, a store that cannot be read, a bad window."""
-
-
-class CannotReadFile(ReportError, CannotRead):
-    """A transcript file (or a directory of them) could not be opened or read."""
+    """A report cannot be made as asked: a store that cannot be read, a bad window. (An
+    unreadable transcript is not an error: it is counted as a bad file, and told of.)"""
 
 
 class StoreUnreadable(ReportError):

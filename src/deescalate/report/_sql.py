@@ -28,11 +28,11 @@ from sqlalchemy.engine import Connection, Engine
 from .._codec import parse_event
 from .._errors import ArgumentTypeError, DeescalateError, describe, one_line
 from .._loading import load_policy
-from ..store import _schema
-from ._aggregate import WATCHED, Builder, Report, walk
+from ..store import _engine, _schema
+from ..store._errors import StoreError
+from ._aggregate import WATCHED, Builder, Report, checked_window, walk
 from ._errors import StoreUnreadable
 from ._export import Exporter, interaction_row, utc
-from ._transcripts import checked_window
 
 _i, _e, _f, _d, _o = (
     _schema.interactions,
@@ -65,29 +65,24 @@ def _reading(engine: Engine) -> Iterator[Connection]:
 
 
 def _engine_of(store: object) -> tuple[Engine, str, bool]:
-    """The engine, how the store is named in exports, and whether it was made here (to dispose of)."""
+    """The engine, how the store is named in exports, and whether it was made here (to dispose of).
+
+    A URL gets the engine a :class:`~deescalate.store.Store` would (``_engine.url_of``
+    and ``create``), without the store's preparing of its schema: a report only reads.
+    """
     engine = getattr(store, "engine", store)
     if isinstance(engine, Engine):
-        return engine, engine.url.render_as_string(hide_password=True), False
+        return engine, _engine.shown(engine.url), False
     if isinstance(store, str):
-        url = store if "://" in store else f"sqlite:///{os.path.abspath(store)}"
-        try:
-            parsed = sa.make_url(url)
-        except (sa.exc.ArgumentError, ValueError) as error:
-            raise StoreUnreadable(
-                f"not a database URL: {describe(store)} ({one_line(str(error), 200)})"
-            ) from None
-        if parsed.drivername == "postgresql":
-            parsed = parsed.set(drivername="postgresql+psycopg")
-        if parsed.get_backend_name() == "sqlite":
-            path = parsed.database
+        url = _engine.url_of(store if "://" in store else f"sqlite:///{os.path.abspath(store)}")
+        if url.get_backend_name() == "sqlite":
+            path = url.database
             if path not in (None, "", ":memory:") and not os.path.exists(path):
                 raise StoreUnreadable(f"no store at {path}: the file does not exist")
         try:
-            made = sa.create_engine(parsed)
-        except (ImportError, sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as error:
-            raise StoreUnreadable(f"cannot open {describe(store)}: {one_line(str(error), 200)}") from None
-        return made, parsed.render_as_string(hide_password=True), True
+            return _engine.create(url), _engine.shown(url), True
+        except StoreError as error:
+            raise StoreUnreadable(str(error)) from None
     raise ArgumentTypeError("store", f"must be a Store, an SQLAlchemy Engine or a URL, got {describe(store)}")
 
 

@@ -33,14 +33,13 @@ import attrs
 from .._apply import Mode, Status
 from .._errors import ArgumentTypeError, ArgumentValueError, DeescalateError, describe
 from .._events import Escalated
-from .._files import lines, transcripts
+from .._files import lines, reason_of, transcripts
 from .._loading import load_policy
-from .._obligations import checked_now, open_obligations
+from .._obligations import open_obligations
 from .._policy import BUILTIN_POLICIES, Policy
 from .._review import review
 from ..transcript import Line, read_transcript
-from ._aggregate import Builder, Report, walk
-from ._errors import CannotReadFile
+from ._aggregate import Builder, Report, checked_window, walk
 from ._export import TABLES, Exporter, interaction_row, utc
 
 #: Told of each file not reviewed: its path and why, in one line.
@@ -48,14 +47,6 @@ OnBad = Callable[[str, str], None]
 
 _REFUSED = Status.REFUSED
 
-
-def _why(error: DeescalateError) -> str:
-    if isinstance(error, CannotReadFile):
-        return f"cannot read: {error.reason}"
-    try:
-        return str(error)
-    except Exception:  # pragma: no cover - a message that cannot be read
-        return type(error).__name__
 
 
 @attrs.frozen
@@ -75,7 +66,7 @@ def review_file(path: str, job: Job, builder: Builder, exporter: Exporter | None
 
     Raises a :class:`~deescalate.DeescalateError` when the file is bad input or cannot be read.
     """
-    count_transcript(lines(path, CannotReadFile), path, job, builder, exporter)
+    count_transcript(lines(path), path, job, builder, exporter)
 
 
 def count_transcript(
@@ -209,7 +200,7 @@ def run_chunk(number: int, entries: Sequence[tuple[str, str | None]], job: Job) 
                 try:
                     review_file(path, job, builder, exporter)
                 except DeescalateError as error:
-                    why = _why(error)
+                    why = reason_of(error)
             if why is not None:
                 builder.bad_files += 1
                 bad.append((path, why))
@@ -334,17 +325,17 @@ def report_transcripts(
             scratch = tempfile.mkdtemp(prefix=".parts-", dir=exporter.directory)
         job = Job(chosen, now, since, until, scratch)
         chunks = _chunks(entries, CHUNK)
-        first = next(chunks, None)
-        following = next(chunks, None)
-        if jobs == 1 or following is None:  # one chunk of work: no worker to start
-            numbered = enumerate(itertools.chain([first or []], [following] if following else [], chunks))
-            _gather(total, (run_chunk(n, chunk, job) for n, chunk in numbered), exporter, say)
+        # No more workers than chunks of work (each worker loads the policy), known by
+        # looking ahead as many chunks as there may be workers.
+        head = list(itertools.islice(chunks, jobs))
+        rest = itertools.chain(head, chunks)
+        if len(head) < 2:  # one chunk of work (or --jobs 1): no worker to start
+            _gather(total, (run_chunk(n, chunk, job) for n, chunk in enumerate(rest)), exporter, say)
         else:
             context = _context()
             spec = _sendable(policy, chosen, context)
-            rest = itertools.chain([first or [], following], chunks)
             with concurrent.futures.ProcessPoolExecutor(
-                jobs,
+                len(head),
                 mp_context=context,
                 initializer=_start_worker,
                 initargs=(spec, now, since, until, scratch),
@@ -396,13 +387,3 @@ def _gather(total: Builder, results: Iterable[ChunkResult], exporter: Exporter |
         if exporter is not None:
             for table, part in result.parts:
                 exporter.append_file(table, Path(part))
-
-
-def checked_window(now: datetime | None, since: datetime | None, until: datetime | None) -> None:
-    """Check a report's ``now`` and window: timezone-aware datetimes or None, ``until`` after
-    ``since``; anything else raises a typed error naming the argument."""
-    for name, moment in (("now", now), ("since", since), ("until", until)):
-        if moment is not None:
-            checked_now(moment, name)
-    if since is not None and until is not None and until <= since:
-        raise ArgumentValueError("until", "must be later than since")

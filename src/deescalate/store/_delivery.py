@@ -286,7 +286,7 @@ class Delivering:
             Current(position + 1, interaction, current.policy, owed),
             advance,
             self.event_row(event, item.contract, findings_json(found), position),
-            self.obligation_writes(owed, replace=True, before=current.obligations),
+            self.obligation_writes(owed, before=current.obligations),
         )
 
     def entry(
@@ -375,38 +375,37 @@ class Delivering:
         )
 
     def obligation_writes(
-        self, owed: Sequence[Obligation], *, replace: bool, before: Sequence[Obligation] = ()
+        self, owed: Sequence[Obligation], before: Sequence[Obligation] = ()
     ) -> tuple[tuple[Compiled, list[Any]], ...]:
-        """The statements that make the interaction's obligation rows ``owed`` (in place of
-        ``before`` when ``replace``), each with its rows of parameters.
+        """The statements that turn the interaction's obligation rows from ``before`` (what
+        the database holds) into ``owed``, each with its rows of parameters.
 
         Nothing when nothing changed. When the same kinds are owed as before (a deadline
         moved: a progress report restarts the clock), only the rows that changed are
-        updated; otherwise the rows are deleted and inserted again.
+        updated; otherwise the rows there are deleted and ``owed`` inserted.
         """
         sql, interaction_id = self.sql, self.interaction_id
-        if replace:
-            if tuple(owed) == tuple(before):
-                return ()
-            previous = {item.kind: item for item in before}
-            if previous and previous.keys() == {item.kind for item in owed}:
-                moved = [
-                    sql.move_obligation.parameters(
-                        {
-                            "opened_at": item.opened_at,
-                            "due": item.due,
-                            "at_interaction": interaction_id,
-                            "at_kind": item.kind.value,
-                        }
-                    )
-                    for item in owed
-                    if previous[item.kind] != item
-                ]
-                return ((sql.move_obligation, moved),) if moved else ()
+        if tuple(owed) == tuple(before):
+            return ()
+        previous = {item.kind: item for item in before}
+        if previous.keys() == {item.kind for item in owed}:
+            moved = [
+                sql.move_obligation.parameters(
+                    {
+                        "opened_at": item.opened_at,
+                        "due": item.due,
+                        "at_interaction": interaction_id,
+                        "at_kind": item.kind.value,
+                    }
+                )
+                for item in owed
+                if previous[item.kind] != item
+            ]
+            return ((sql.move_obligation, moved),) if moved else ()
+        writes: list[tuple[Compiled, list[Any]]] = []
+        if before:
             clear = sql.clear_obligations.parameters({"interaction_id": interaction_id})
-            writes = [(sql.clear_obligations, [clear])]
-        else:
-            writes = []
+            writes.append((sql.clear_obligations, [clear]))
         if owed:
             rows = [
                 sql.obligations.parameters(
@@ -447,7 +446,7 @@ class Run:
         #: this process holds is taken without reading its row: the compare-and-set
         #: ``UPDATE`` checks its version, and if another process moved it on, the
         #: delivery is judged again on the row (one statement fewer per delivery).
-        self.trust = trust and store.engine.dialect.name == "sqlite"
+        self.trust = trust and self.sql.sqlite
         #: The interaction in hand is the held one, its version not checked yet.
         self.unchecked = False
 
@@ -477,7 +476,8 @@ class Run:
 
     def _log(self, interaction_id: str, start: int) -> list[tuple[int, str]]:
         values = {"interaction_id": interaction_id, "start": start}
-        return [(position, text) for position, text in self.sql.log_from.run(self.cursor, values).fetchall()]
+        rows: list[tuple[int, str]] = self.sql.log_from.run(self.cursor, values).fetchall()
+        return rows
 
     def already_delivered(self, items: list[Received]) -> int:
         """How many of ``items`` the journal already has for this interaction, in order.
@@ -573,7 +573,7 @@ class Run:
         entry = delivering.entry(Fate.APPLIED, item, policy, outcome, position=0, owner=interaction.owner)
         delivery = self._write(entry)
         self._log_row(delivering.event_row(event, item.contract, findings_json(()), 0), delivery)
-        for statement, rows in delivering.obligation_writes(owed, replace=False):
+        for statement, rows in delivering.obligation_writes(owed):
             statement.execute_many(self.cursor, rows)
         self.current = Current(1, interaction, policy, owed)
         return delivery, self.current

@@ -143,26 +143,26 @@ def _wrapped(error: Exception, sql: str, parameters: Any) -> Exception:
 _DBAPI_ERRORS: list[type[Exception]] = []
 
 
-def _learn(dialect: Dialect) -> None:
+def learn(dialect: Dialect) -> None:
+    """Know ``dialect``'s driver errors, to wrap them (once per dialect, when a store opens)."""
     base = getattr(dialect.loaded_dbapi, "Error", None)
     if isinstance(base, type) and issubclass(base, Exception) and base not in _DBAPI_ERRORS:
         _DBAPI_ERRORS.append(base)
 
 
 @contextlib.contextmanager
-def writing(engine: Engine) -> Iterator[Any]:
+def writing(engine: Engine, *, keep: bool = False) -> Iterator[Any]:
     """A write transaction on one of the engine's pooled connections, at the driver:
     the cursor. Committed when the block ends, rolled back if it raises.
 
     SQLite's begins with ``BEGIN IMMEDIATE``: the write lock is taken first, so two
     processes never decide from the same version. PostgreSQL's driver begins a
     transaction at the first statement. A connection the database dropped is
-    discarded from the pool, not handed out again.
+    discarded from the pool, not handed out again, unless it is to be ``kept`` (an
+    in-memory database lives in its one connection). Wraps the errors of the drivers
+    :func:`learn` was told of.
     """
     dialect = engine.dialect
-    _learn(dialect)
-    #: The in-memory database lives in its one connection: never discarded.
-    memory = dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
     try:
         connection = engine.raw_connection()
     except Exception as error:  # the database refused, or is gone: as SQLAlchemy says it
@@ -178,7 +178,7 @@ def writing(engine: Engine) -> Iterator[Any]:
         except Exception as error:
             raise _wrapped(error, "COMMIT", ()) from error
     except BaseException as error:
-        _abandon(connection, cursor, error, dialect, keep=memory)
+        _abandon(connection, cursor, error, dialect, keep=keep)
         raise
     finally:
         with contextlib.suppress(Exception):

@@ -216,9 +216,4 @@ def prepare(engine: Engine, url: sa.URL, *, create: bool = True) -> int:
             connection.execute(_schema.schema.update().values(version=version))
         return int(version)
 
-    try:
-        return retried(engine, work, f"cannot prepare the store at {shown(url)}")
-    except StoreError:
-        raise
-    except sa.exc.SQLAlchemyError as error:
-        raise StoreError(f"cannot prepare the store at {shown(url)}: {one_line(str(error), 300)}") from None
+    return retried(engine, work, f"cannot prepare the store at {shown(url)}")

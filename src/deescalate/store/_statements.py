@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-from ._driver import Compiled
+from ._driver import Compiled, learn
 from ._schema import deliveries, events, findings, interactions, obligations
 
 #: The interaction's row: its version and the policy it was opened under.
@@ -72,9 +72,13 @@ class Statements:
         "move_obligation",
         "obligations",
         "open",
+        "sqlite",
     )
 
     def __init__(self, dialect: Dialect) -> None:
+        learn(dialect)
+        #: SQLite: ``BEGIN IMMEDIATE`` locks the whole database (see ``Run.trust``).
+        self.sqlite = dialect.name == "sqlite"
         # PostgreSQL locks the interaction's row for the transaction; SQLite's whole
         # database is already locked by BEGIN IMMEDIATE.
         load = LOAD.with_for_update() if dialect.name == "postgresql" else LOAD

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import threading
 from collections import OrderedDict
@@ -142,6 +143,7 @@ class Store:
         self.engine: Engine = _engine.create(self._url)
         """The SQLAlchemy engine, for queries of your own (reports, dashboards)."""
         self._sql = _statements.Statements(self.engine.dialect)
+        self._writing = functools.partial(_driver.writing, keep=self._memory)
         with self._turn:
             self.schema_version = _engine.prepare(self.engine, self._url, create=create is not False)
             """The schema version the database is at."""
@@ -266,21 +268,20 @@ class Store:
         # interaction is still the one held when the transaction reads (or, on SQLite,
         # compare-and-sets) it, and made again on what it reads otherwise.
         delivering = _delivery.Delivering(self._sql, interaction_id, chosen, received_at)
-        prejudged = None
-        if not resume and len(items) == 1:
-            prejudged = self._prejudged(delivering, items[0], named)
+        prejudged = None if resume else self._prejudged(delivering, items[0], named)
 
         def work(cursor: Any) -> list[tuple[Delivery, Current | None]]:
             run = _delivery.Run(self, cursor, delivering, named, trust=not resume)
             if resume:
                 skip = run.already_delivered(items)
                 return [run.one(item) for item in items[skip:]]
-            return [run.one(item, prejudged) for item in items]
+            [item] = items  # a webhook's delivery: one event
+            return [run.one(item, prejudged)]
 
         with self._turn if self._memory else _NO_LOCK:
             try:
                 results = _engine.retried(
-                    self.engine, work, f"cannot deliver to {describe(interaction_id)}", _driver.writing
+                    self.engine, work, f"cannot deliver to {describe(interaction_id)}", self._writing
                 )
             except StoreError:
                 self._forget(interaction_id)
