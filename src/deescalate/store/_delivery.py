@@ -432,7 +432,7 @@ class Run:
         delivering: Delivering,
         policy: Policy | None,
         *,
-        trust: bool = False,
+        held: Current | None = None,
     ) -> None:
         self.store = store
         self.cursor = cursor
@@ -443,24 +443,20 @@ class Run:
         self.current: Current | None = None
         self.loaded = False
         #: On SQLite, whose whole database ``BEGIN IMMEDIATE`` has locked, the interaction
-        #: this process holds is taken without reading its row: the compare-and-set
-        #: ``UPDATE`` checks its version, and if another process moved it on, the
-        #: delivery is judged again on the row (one statement fewer per delivery).
-        self.trust = trust and self.sql.sqlite
-        #: The interaction in hand is the held one, its version not checked yet.
-        self.unchecked = False
+        #: this process held when it judged the event, taken without reading its row: the
+        #: compare-and-set ``UPDATE`` checks its version, and if another process moved it
+        #: on, the delivery is judged again on the row (one statement fewer per delivery).
+        #: None once checked, or when the row is to be read.
+        self.held = held
 
     def _load(self) -> Current | None:
         """The interaction, its row locked for this transaction (PostgreSQL; SQLite's whole
         database is already locked by ``BEGIN IMMEDIATE``). On SQLite, the one this process
-        holds, if any, unread and unchecked (see ``trust``)."""
+        held, unread and unchecked (see ``held``)."""
         if self.loaded:
             return self.current
-        held = self.store._cached(self.interaction_id) if self.trust else None
-        if held is not None:
-            current: Current | None = held
-            self.unchecked = True
-        else:
+        current: Current | None = self.held
+        if current is None:
             row = self.sql.load.first(self.cursor, {"interaction_id": self.interaction_id})
             current = None if row is None else self.store._current(self._log, self.interaction_id, row)
         self.loaded = True
@@ -525,15 +521,15 @@ class Run:
         if judgement is None or judgement.current is not current:
             judgement = delivering.judged(current, item)
         if judgement.fate is not Fate.APPLIED:
-            if self.unchecked:  # judged on the held interaction: judge it on the row
+            if self.held is not None:  # judged on the held interaction: judge it on the row
                 return self._reread(item, judgement)
             return self._write(judgement.entry), None
         cursor = self.cursor
         if self.sql.advance.rowcount(cursor, judgement.advance) != 1:
-            if self.unchecked:  # the held interaction was not the current one
+            if self.held is not None:  # the held interaction was not the current one
                 return self._reread(item, judgement)
             raise StoreError(f"interaction {describe(self.interaction_id)} changed under a locked delivery")
-        self.unchecked = False
+        self.held = None
         delivery = self._write(judgement.entry)
         self._log_row(judgement.event, delivery)
         for statement, rows in judgement.obligations:
@@ -545,8 +541,8 @@ class Run:
         """Judge ``item`` again on the interaction's row (nothing was written yet); the
         judgement made on the held interaction stands if reading the row gives back that
         same held interaction (it is still at its version)."""
-        self.trust = self.unchecked = self.loaded = False
-        self.current = None
+        self.held = self.current = None
+        self.loaded = False
         return self.one(item, judgement)
 
     def _open(self, item: Received, event: InteractionOpened) -> tuple[Delivery, Current]:

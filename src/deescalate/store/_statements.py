@@ -77,7 +77,7 @@ class Statements:
 
     def __init__(self, dialect: Dialect) -> None:
         learn(dialect)
-        #: SQLite: ``BEGIN IMMEDIATE`` locks the whole database (see ``Run.trust``).
+        #: SQLite: ``BEGIN IMMEDIATE`` locks the whole database (see ``Run.held``).
         self.sqlite = dialect.name == "sqlite"
         # PostgreSQL locks the interaction's row for the transaction; SQLite's whole
         # database is already locked by BEGIN IMMEDIATE.

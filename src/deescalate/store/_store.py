@@ -269,9 +269,10 @@ class Store:
         # compare-and-sets) it, and made again on what it reads otherwise.
         delivering = _delivery.Delivering(self._sql, interaction_id, chosen, received_at)
         prejudged = None if resume else self._prejudged(delivering, items[0], named)
+        held = prejudged.current if prejudged is not None and self._sql.sqlite else None
 
         def work(cursor: Any) -> list[tuple[Delivery, Current | None]]:
-            run = _delivery.Run(self, cursor, delivering, named, trust=not resume)
+            run = _delivery.Run(self, cursor, delivering, named, held=held)
             if resume:
                 skip = run.already_delivered(items)
                 return [run.one(item) for item in items[skip:]]
