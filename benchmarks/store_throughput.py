@@ -121,7 +121,12 @@ class _Step:
 
 def _transcript(interaction_id: str) -> list[dict[str, Any]]:
     """clean_14 as interaction ``interaction_id``, each event a JSON object as a webhook's body."""
-    return [json.loads(line.replace('"T-1001"', json.dumps(interaction_id))) for line in clean_14()]
+    return [json.loads(_renamed(line, interaction_id)) for line in clean_14()]
+
+
+def _renamed(line: str, interaction_id: str) -> str:
+    """A line of the example transcripts (interaction T-1001) as one of ``interaction_id``."""
+    return line.replace('"T-1001"', json.dumps(interaction_id))
 
 
 def _columns(sql: str) -> list[str]:
@@ -378,7 +383,7 @@ class _LengthRun:
         return f"{tag}-1", events[-1].at
 
     def _short(self, interaction_id: str) -> tuple[str, datetime]:
-        lines = [line.replace('"T-1001"', json.dumps(interaction_id)) for line in example("clean.jsonl")[:12]]
+        lines = [_renamed(line, interaction_id) for line in example("clean.jsonl")[:12]]
         events = [self.parse(line) for line in lines]
         last = events[-1].at
         for n in (1, 2, 3):
